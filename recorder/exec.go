@@ -1,0 +1,112 @@
+package recorder
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"rewind/arch"
+	"rewind/trace"
+	"rewind/tracee"
+)
+
+// captureExec is called at the first stop after a program image was
+// loaded. It makes the image recordable (trapped rdtsc/cpuid, vDSO
+// hidden) and records what replay needs to reproduce the initial state
+// exactly: registers, the whole initial stack (argv, envp, auxv and the
+// AT_RANDOM bytes), and copies of the executable and its interpreter.
+func (r *recording) captureExec() (*trace.Frame, error) {
+	t := r.t
+	if err := t.TrapInstructions(r.cpuidTrap); err != nil {
+		return nil, err
+	}
+	regs, err := t.Regs()
+	if err != nil {
+		return nil, err
+	}
+	if err := hideVDSO(t, regs.Rsp); err != nil {
+		return nil, err
+	}
+	maps, err := tracee.ReadMaps(t.Pid)
+	if err != nil {
+		return nil, err
+	}
+	stack := tracee.FindMapping(maps, regs.Rsp)
+	if stack == nil {
+		return nil, fmt.Errorf("exec: stack pointer %#x is not mapped", regs.Rsp)
+	}
+	img := make([]byte, stack.End-regs.Rsp)
+	if err := t.ReadMem(regs.Rsp, img); err != nil {
+		return nil, fmt.Errorf("exec: reading the initial stack: %w", err)
+	}
+	exe, err := readlinkProc(t.Pid, "exe")
+	if err != nil {
+		return nil, err
+	}
+	exeFile, _, err := r.files.save(fmt.Sprintf("/proc/%d/exe", t.Pid), exe)
+	if err != nil {
+		return nil, err
+	}
+	f := &trace.Frame{Kind: trace.KindExec, Tid: int32(t.Pid), Regs: regs, Exe: exe, ExeFile: exeFile,
+		Mem: []trace.MemWrite{{Addr: regs.Rsp, Data: img}}}
+	seen := map[string]bool{exe: true}
+	for _, m := range maps {
+		if m.Inode == 0 || seen[m.Path] || m.Path == "" || m.Path[0] != '/' {
+			continue
+		}
+		seen[m.Path] = true
+		name, _, err := r.files.save(fmt.Sprintf("/proc/%d/map_files/%x-%x", t.Pid, m.Start, m.End), m.Path)
+		if err != nil {
+			return nil, err
+		}
+		f.Files = append(f.Files, trace.Mapping{File: name, Path: m.Path})
+	}
+	return f, nil
+}
+
+// hideVDSO turns AT_SYSINFO_EHDR in the auxv into AT_IGNORE, so libc and
+// the Go runtime make real (recorded) syscalls for the time instead of
+// reading it from the vDSO.
+func hideVDSO(t *tracee.Proc, sp uint64) error {
+	word := make([]byte, 8)
+	read := func(addr uint64) (uint64, error) {
+		if err := t.ReadMem(addr, word); err != nil {
+			return 0, err
+		}
+		return binary.LittleEndian.Uint64(word), nil
+	}
+	argc, err := read(sp)
+	if err != nil {
+		return err
+	}
+	p := sp + 8*(argc+2) // skip argc, argv[], NULL
+	for i := 0; ; i++ {
+		v, err := read(p)
+		if err != nil {
+			return err
+		}
+		p += 8
+		if v == 0 {
+			break
+		}
+		if i > 1<<20 {
+			return fmt.Errorf("exec: environment does not end")
+		}
+	}
+	for i := 0; i < 256; i++ {
+		typ, err := read(p)
+		if err != nil {
+			return err
+		}
+		if typ == arch.AT_NULL {
+			return nil
+		}
+		if typ == arch.AT_SYSINFO_EHDR {
+			binary.LittleEndian.PutUint64(word, arch.AT_IGNORE)
+			if err := t.WriteMem(p, word); err != nil {
+				return err
+			}
+		}
+		p += 16
+	}
+	return fmt.Errorf("exec: auxiliary vector does not end")
+}

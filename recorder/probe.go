@@ -1,0 +1,202 @@
+package recorder
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"rewind/tracee"
+)
+
+// Feature is one probed host capability.
+type Feature struct {
+	Name   string
+	Err    error  // nil when available
+	Detail string // what was found
+	Use    string // what rewind does about it
+}
+
+// Available reports whether the feature works on this host.
+func (f Feature) Available() bool { return f.Err == nil }
+
+type probeResults struct {
+	tsc, cpuid, debugRegs error
+}
+
+var (
+	probeOnce sync.Once
+	probed    probeResults
+)
+
+// probeTracee tries the trapping features inside a throw-away traced
+// process, so rewind's own threads never run with them on.
+func probeTracee() probeResults {
+	probeOnce.Do(func() {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			probed = runProbes()
+		}()
+		<-done
+	})
+	return probed
+}
+
+func runProbes() probeResults {
+	var res probeResults
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		err = fmt.Errorf("no `true` program to probe with: %w", err)
+		return probeResults{err, err, err}
+	}
+	devnull, _ := os.Open(os.DevNull)
+	defer devnull.Close()
+	t, err := tracee.Spawn(tracee.SpawnOptions{Path: truePath, Argv: []string{"true"}, Files: []*os.File{devnull, devnull, devnull}})
+	if err != nil {
+		return probeResults{err, err, err}
+	}
+	defer t.Kill()
+	res.tsc = injectOK(t, unix.SYS_PRCTL, 26 /* PR_SET_TSC */, 2 /* PR_TSC_SIGSEGV */)
+	res.cpuid = injectOK(t, unix.SYS_ARCH_PRCTL, 0x1012 /* ARCH_SET_CPUID */, 0)
+	if res.cpuid == nil {
+		injectOK(t, unix.SYS_ARCH_PRCTL, 0x1012, 1)
+	}
+	res.debugRegs = probeDebugRegs(t)
+	return res
+}
+
+func injectOK(t *tracee.Proc, nr uint64, args ...uint64) error {
+	r, err := t.Inject(nr, args...)
+	if err != nil {
+		return err
+	}
+	if r < 0 {
+		return unix.Errno(-r)
+	}
+	return nil
+}
+
+// debugRegOffset is offsetof(struct user, u_debugreg) on x86-64.
+const debugRegOffset = 848
+
+// probeDebugRegs arms an execute breakpoint in DR0 at the tracee's next
+// instruction and checks that it fires. On some VMs the registers accept
+// values but never trigger.
+func probeDebugRegs(t *tracee.Proc) error {
+	regs, err := t.Regs()
+	if err != nil {
+		return err
+	}
+	poke := func(i int, v uint64) error {
+		_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_POKEUSR, uintptr(t.Pid), uintptr(debugRegOffset+8*i), uintptr(v), 0, 0)
+		if errno != 0 {
+			return errno
+		}
+		return nil
+	}
+	if err := poke(0, regs.Rip); err != nil {
+		return fmt.Errorf("setting DR0: %w", err)
+	}
+	if err := poke(7, 1); err != nil {
+		return fmt.Errorf("setting DR7: %w", err)
+	}
+	if err := t.Cont(0); err != nil {
+		return err
+	}
+	ws, err := t.Wait()
+	if err != nil {
+		return err
+	}
+	if ws.Stopped() && ws.StopSignal() == unix.SIGTRAP {
+		var dr6 uint64
+		_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_PEEKUSR, uintptr(t.Pid), uintptr(debugRegOffset+8*6), uintptr(unsafe.Pointer(&dr6)), 0, 0)
+		if errno == 0 && dr6&1 != 0 {
+			return nil
+		}
+		return fmt.Errorf("a trap arrived but DR6 is %#x", dr6)
+	}
+	return fmt.Errorf("an armed execute breakpoint never fired (%s)", tracee.Describe(ws))
+}
+
+// ProbeCPUIDFaulting reports whether CPUID can be trapped (ARCH_SET_CPUID).
+func ProbeCPUIDFaulting() error { return probeTracee().cpuid }
+
+// ProbeTSCTrap reports whether rdtsc can be trapped (PR_SET_TSC).
+func ProbeTSCTrap() error { return probeTracee().tsc }
+
+// ProbeDebugRegisters reports whether hardware breakpoints fire.
+func ProbeDebugRegisters() error { return probeTracee().debugRegs }
+
+// perfEventAttr is the prefix of struct perf_event_attr rewind needs.
+type perfEventAttr struct {
+	Type       uint32
+	Size       uint32
+	Config     uint64
+	Sample     uint64
+	SampleType uint64
+	ReadFormat uint64
+	Bits       uint64
+	_          [64]byte
+}
+
+// ProbePMU reports whether a hardware branch counter can be opened.
+func ProbePMU() error {
+	attr := perfEventAttr{Type: unix.PERF_TYPE_HARDWARE, Config: unix.PERF_COUNT_HW_BRANCH_INSTRUCTIONS,
+		Bits: 1<<0 /* disabled */ | 1<<5 /* exclude_kernel */ | 1<<6 /* exclude_hv */}
+	attr.Size = uint32(unsafe.Sizeof(attr))
+	fd, _, errno := unix.Syscall6(unix.SYS_PERF_EVENT_OPEN, uintptr(unsafe.Pointer(&attr)), 0, ^uintptr(0), ^uintptr(0), 0, 0)
+	if errno != 0 {
+		return fmt.Errorf("perf_event_open(PERF_TYPE_HARDWARE): %w", errno)
+	}
+	unix.Close(int(fd))
+	return nil
+}
+
+// ProbeSeccomp reports whether seccomp filters are available.
+func ProbeSeccomp() error {
+	r, err := unix.PrctlRetInt(unix.PR_GET_SECCOMP, 0, 0, 0, 0)
+	if err != nil {
+		return fmt.Errorf("prctl(PR_GET_SECCOMP): %w", err)
+	}
+	if r != 0 {
+		return fmt.Errorf("rewind itself runs under seccomp mode %d", r)
+	}
+	return nil
+}
+
+// Probe returns every capability rewind cares about, with what it will do.
+func Probe() []Feature {
+	paranoid, err := os.ReadFile("/proc/sys/kernel/perf_event_paranoid")
+	p := strings.TrimSpace(string(paranoid))
+	var perr error
+	if err != nil {
+		perr = err
+	} else if p > "1" && !strings.HasPrefix(p, "-") {
+		perr = fmt.Errorf("is %s; Delve's rr backend wants <= 1", p)
+	}
+	pmu := ProbePMU()
+	cpuid := ProbeCPUIDFaulting()
+	return []Feature{
+		{"PMU", pmu, "hardware branch counter", pick(pmu == nil, "tick mode possible (recording uses soft mode for now)", "soft mode: positions by fingerprint")},
+		{"debug registers", ProbeDebugRegisters(), "hardware breakpoints/watchpoints", pick(ProbeDebugRegisters() == nil, "hardware watchpoints", "page-protection watchpoints")},
+		{"CPUID faulting", cpuid, "ARCH_SET_CPUID", pick(cpuid == nil, "CPUID trapped and recorded", "CPUID not trapped: CPU facts kept in the trace header, replay warns on a different CPU")},
+		{"rdtsc trapping", ProbeTSCTrap(), "PR_SET_TSC(PR_TSC_SIGSEGV)", pick(ProbeTSCTrap() == nil, "rdtsc/rdtscp trapped and recorded", "cannot record: rdtsc would escape the recording")},
+		{"seccomp", ProbeSeccomp(), "seccomp-bpf", pick(ProbeSeccomp() == nil, "available (syscall buffer not built yet)", "unavailable")},
+		{"perf_event_paranoid", perr, p, pick(perr == nil, "ok for Delve", "set it to 1 for Delve: sysctl kernel.perf_event_paranoid=1")},
+	}
+}
+
+func pick(ok bool, yes, no string) string {
+	if ok {
+		return yes
+	}
+	return no
+}

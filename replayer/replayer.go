@@ -1,0 +1,521 @@
+package replayer
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"rewind/arch"
+	"rewind/trace"
+	"rewind/tracee"
+)
+
+// Options configure a replay.
+type Options struct {
+	// Echo receives what the program writes to fds 1 and 2 (autopilot).
+	Stdout, Stderr io.Writer
+	// Warn receives warnings meant for the user.
+	Warn func(string)
+}
+
+// Session is one replay of a trace. Its methods must run on one locked
+// OS thread (they issue ptrace requests).
+type Session struct {
+	opts  Options
+	r     *trace.Reader
+	t     *tracee.Proc
+	frame int64 // number of the frame being replayed
+	sig   int   // signal to deliver at the next resume
+	exit  unix.WaitStatus
+	done  bool
+}
+
+// Open starts replaying the trace in dir: it checks the trace and the
+// host, and starts the program stopped at its first instruction.
+func Open(dir string, opts Options) (*Session, error) {
+	r, err := trace.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{opts: opts, r: r}
+	if err := s.start(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Session) warn(msg string) {
+	if s.opts.Warn != nil {
+		s.opts.Warn(msg)
+	}
+}
+
+// Close kills the replayed program and closes the trace.
+func (s *Session) Close() {
+	if s.t != nil && !s.done {
+		s.t.Kill()
+	}
+	s.r.Close()
+}
+
+// Done reports whether the replay reached the end of the recording, and
+// how the program ended.
+func (s *Session) Done() (bool, unix.WaitStatus) { return s.done, s.exit }
+
+// Frame returns the number of the next frame to replay.
+func (s *Session) Frame() int64 { return s.frame }
+
+func (s *Session) diverged(f *trace.Frame, what, exp, act string) error {
+	return &DivergenceError{Frame: s.frame, Tid: f.Tid, What: what, Expected: exp, Actual: act}
+}
+
+func (s *Session) start() error {
+	h := s.r.Header
+	if !h.CPUIDTrapped {
+		if d := h.CPU.Differences(trace.HostCPU()); len(d) > 0 {
+			s.warn("this CPU differs from the recording's, replay may diverge: " + d[0])
+		}
+	}
+	f, err := s.r.Read()
+	if err != nil {
+		return err
+	}
+	if f.Kind != trace.KindExec {
+		return fmt.Errorf("%s: the first event is %v, not exec", s.r.Dir, f.Kind)
+	}
+	dir := h.Cwd
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		dir = "/"
+	}
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer devnull.Close()
+	t, err := tracee.Spawn(tracee.SpawnOptions{Path: s.r.File(f.ExeFile), Argv: h.Args, Env: h.Env, Dir: dir,
+		Files: []*os.File{devnull, devnull, devnull}})
+	if err != nil {
+		return fmt.Errorf("starting %s: %w", f.Exe, err)
+	}
+	s.t = t
+	if err := s.applyExec(f); err != nil {
+		return err
+	}
+	s.frame++
+	return nil
+}
+
+// applyExec makes the freshly loaded image identical to the recorded one.
+func (s *Session) applyExec(f *trace.Frame) error {
+	for _, m := range f.Files {
+		if err := sameFile(m.Path, s.r.File(m.File)); err != nil {
+			return fmt.Errorf("%s changed since the recording, replay would diverge: %w", m.Path, err)
+		}
+	}
+	if err := s.t.TrapInstructions(s.r.Header.CPUIDTrapped); err != nil {
+		return err
+	}
+	for _, w := range f.Mem {
+		if err := s.t.WriteMem(w.Addr, w.Data); err != nil {
+			return fmt.Errorf("restoring the initial stack: %w", err)
+		}
+	}
+	return s.t.SetRegs(&f.Regs)
+}
+
+func sameFile(a, b string) error {
+	da, err := os.ReadFile(a)
+	if err != nil {
+		return err
+	}
+	db, err := os.ReadFile(b)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(da, db) {
+		return errors.New("its content differs from the copy in the trace")
+	}
+	return nil
+}
+
+// Run replays to the end of the recording.
+func (s *Session) Run() error {
+	for !s.done {
+		if err := s.Step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Step replays the next frame.
+func (s *Session) Step() error {
+	if s.done {
+		return io.EOF
+	}
+	f, err := s.r.Read()
+	if err == io.EOF {
+		return fmt.Errorf("%s: the trace ends without the program's exit (incomplete recording)", s.r.Dir)
+	}
+	if err != nil {
+		return err
+	}
+	switch f.Kind {
+	case trace.KindSyscall:
+		err = s.syscall(f)
+	case trace.KindSignal:
+		err = s.signal(f)
+	case trace.KindInsn:
+		err = s.insn(f)
+	case trace.KindExit:
+		err = s.exited(f)
+	default:
+		err = s.diverged(f, fmt.Sprintf("unexpected %v event", f.Kind), "", "")
+	}
+	if err != nil {
+		return err
+	}
+	s.frame++
+	return nil
+}
+
+// resume continues the tracee to its next stop, delivering a pending signal.
+func (s *Session) resume() (unix.WaitStatus, error) {
+	sig := s.sig
+	s.sig = 0
+	if err := s.t.Syscall(sig); err != nil {
+		return 0, fmt.Errorf("resume: %w", err)
+	}
+	return s.t.Wait()
+}
+
+// expectStop resumes and checks the tracee stops with want and registers
+// equal to regs (nil: unchecked).
+func (s *Session) expectStop(f *trace.Frame, want unix.Signal, what string, regs *unix.PtraceRegs) (unix.PtraceRegs, error) {
+	ws, err := s.resume()
+	if err != nil {
+		return unix.PtraceRegs{}, err
+	}
+	if !ws.Stopped() || ws.StopSignal() != want {
+		return unix.PtraceRegs{}, s.diverged(f, "expected "+what, what, s.describeStop(ws))
+	}
+	have, err := s.t.Regs()
+	if err != nil {
+		return have, err
+	}
+	if regs != nil {
+		if exp, act, same := diffRegs(regs, &have); !same {
+			return have, s.diverged(f, "registers differ at "+what, exp, act)
+		}
+	}
+	return have, nil
+}
+
+func (s *Session) describeStop(ws unix.WaitStatus) string {
+	d := tracee.Describe(ws)
+	if ws.Stopped() {
+		if ws.StopSignal() == tracee.StopSyscall {
+			d = "a syscall"
+			if r, err := s.t.Regs(); err == nil {
+				d = fmt.Sprintf("syscall %s at %#x", arch.SyscallName(r.Orig_rax), r.Rip)
+			}
+		} else if r, err := s.t.Regs(); err == nil {
+			d += fmt.Sprintf(" at %#x", r.Rip)
+		}
+	}
+	return d
+}
+
+func (s *Session) syscall(f *trace.Frame) error {
+	name := arch.SyscallName(f.Nr)
+	regs, err := s.expectStop(f, tracee.StopSyscall, "entry to "+name, &f.Regs)
+	if err != nil {
+		return err
+	}
+	sc := arch.LookupSyscall(f.Nr)
+	if sc == nil {
+		return s.diverged(f, "unknown syscall in trace", "", "")
+	}
+	emulate := sc.Policy == arch.Emulate || sc.Policy == arch.Disable || f.Flags&(trace.FlagRestart|trace.FlagDisabled) != 0
+	if emulate {
+		regs.Orig_rax = ^uint64(0) // the kernel skips the call
+		if err := s.t.SetRegs(&regs); err != nil {
+			return err
+		}
+		after, err := s.expectStop(f, tracee.StopSyscall, "exit from "+name, nil)
+		if err != nil {
+			return err
+		}
+		if f.Flags&trace.FlagRestart != 0 {
+			after.Rax = f.Nr
+			after.Rip -= uint64(len(arch.InsnSyscall))
+		} else {
+			after.Rax = uint64(f.Result)
+			for _, w := range f.Mem {
+				if err := s.t.WriteMem(w.Addr, w.Data); err != nil {
+					return s.diverged(f, name+": writing its result", "", err.Error())
+				}
+			}
+			s.echo(f)
+		}
+		return s.t.SetRegs(&after)
+	}
+	switch f.Nr {
+	case unix.SYS_EXIT, unix.SYS_EXIT_GROUP:
+		return nil // the next frame, the exit, resumes it
+	case unix.SYS_EXECVE, unix.SYS_EXECVEAT:
+		return s.execve(f, regs)
+	case unix.SYS_MMAP:
+		return s.mmap(f, regs)
+	case unix.SYS_MREMAP:
+		return s.mremap(f, regs)
+	}
+	after, err := s.expectStop(f, tracee.StopSyscall, "exit from "+name, nil)
+	if err != nil {
+		return err
+	}
+	if int64(after.Rax) != f.Result {
+		return s.diverged(f, name+" returned a different result", fmt.Sprint(f.Result), fmt.Sprint(int64(after.Rax)))
+	}
+	return nil
+}
+
+const (
+	mapFixed          = 0x10
+	mapAnonymous      = 0x20
+	mapPrivate        = 0x02
+	mapShared         = 0x01
+	mapFixedNoreplace = 0x100000
+)
+
+// mmap runs the call at the recorded address. A file mapping becomes an
+// anonymous one filled from the trace's copy of the file, so replay does
+// not depend on the file system.
+func (s *Session) mmap(f *trace.Frame, regs unix.PtraceRegs) error {
+	entry := regs
+	if f.Result >= 0 || f.Result < -4095 {
+		regs.Rdi = uint64(f.Result)
+		if regs.R10&mapFixed == 0 {
+			regs.R10 |= mapFixedNoreplace
+		}
+		if f.Map != nil {
+			regs.R10 = regs.R10&^(mapShared|0x03) | mapPrivate | mapAnonymous
+			regs.R8, regs.R9 = ^uint64(0), 0
+		}
+		if err := s.t.SetRegs(&regs); err != nil {
+			return err
+		}
+	}
+	after, err := s.expectStop(f, tracee.StopSyscall, "exit from mmap", nil)
+	if err != nil {
+		return err
+	}
+	if int64(after.Rax) != f.Result {
+		return s.diverged(f, "mmap returned a different address", fmt.Sprintf("%#x", f.Result), fmt.Sprintf("%#x", after.Rax))
+	}
+	if f.Map != nil {
+		if err := s.fillMapping(f, after.Rax, entry.Rsi); err != nil {
+			return err
+		}
+	}
+	after.Rdi, after.Rsi, after.Rdx, after.R10, after.R8, after.R9 = entry.Rdi, entry.Rsi, entry.Rdx, entry.R10, entry.R8, entry.R9
+	return s.t.SetRegs(&after)
+}
+
+func (s *Session) fillMapping(f *trace.Frame, addr, length uint64) error {
+	file, err := os.Open(s.r.File(f.Map.File))
+	if err != nil {
+		return fmt.Errorf("mapping %s: %w", f.Map.Path, err)
+	}
+	defer file.Close()
+	if f.Map.Offset >= f.Map.Size {
+		return nil
+	}
+	n := f.Map.Size - f.Map.Offset
+	if n > length {
+		n = length
+	}
+	buf := make([]byte, 1<<20)
+	for done := uint64(0); done < n; {
+		chunk := buf
+		if n-done < uint64(len(chunk)) {
+			chunk = chunk[:n-done]
+		}
+		if _, err := file.ReadAt(chunk, int64(f.Map.Offset+done)); err != nil {
+			return fmt.Errorf("mapping %s from the trace: %w", f.Map.Path, err)
+		}
+		if err := s.t.WriteMem(addr+done, chunk); err != nil {
+			return s.diverged(f, "filling the mapping of "+f.Map.Path, "", err.Error())
+		}
+		done += uint64(len(chunk))
+	}
+	return nil
+}
+
+func (s *Session) mremap(f *trace.Frame, regs unix.PtraceRegs) error {
+	const mayMove, fixed = 1, 2
+	entry := regs
+	if f.Result >= 0 || f.Result < -4095 {
+		if uint64(f.Result) != regs.Rdi {
+			regs.R10 |= mayMove | fixed
+			regs.R8 = uint64(f.Result)
+			if err := s.t.SetRegs(&regs); err != nil {
+				return err
+			}
+		}
+	}
+	after, err := s.expectStop(f, tracee.StopSyscall, "exit from mremap", nil)
+	if err != nil {
+		return err
+	}
+	if int64(after.Rax) != f.Result {
+		return s.diverged(f, "mremap returned a different address", fmt.Sprintf("%#x", f.Result), fmt.Sprintf("%#x", after.Rax))
+	}
+	after.R10, after.R8 = entry.R10, entry.R8
+	return s.t.SetRegs(&after)
+}
+
+// execve runs the call on the trace's copy of the recorded program; the
+// exec frame that follows restores the recorded initial state.
+func (s *Session) execve(f *trace.Frame, regs unix.PtraceRegs) error {
+	if f.Result != 0 {
+		// A failed exec changes nothing: emulate it.
+		regs.Orig_rax = ^uint64(0)
+		if err := s.t.SetRegs(&regs); err != nil {
+			return err
+		}
+		after, err := s.expectStop(f, tracee.StopSyscall, "exit from execve", nil)
+		if err != nil {
+			return err
+		}
+		after.Rax = uint64(f.Result)
+		return s.t.SetRegs(&after)
+	}
+	next, err := s.r.Read()
+	if err != nil {
+		return err
+	}
+	if next.Kind != trace.KindExec {
+		return s.diverged(f, "a successful execve is not followed by its exec event", "exec", next.Kind.String())
+	}
+	path := append([]byte(s.r.File(next.ExeFile)), 0)
+	addr := (regs.Rsp - 4096 - uint64(len(path))) &^ 15 // below the red zone; the old stack dies with the exec
+	if err := s.t.WriteMem(addr, path); err != nil {
+		return err
+	}
+	if f.Nr == unix.SYS_EXECVEAT {
+		regs.Rdi, regs.Rsi = uint64(unix.AT_FDCWD)&0xffffffff|^uint64(0)<<32, addr
+		regs.R8 &^= unix.AT_EMPTY_PATH
+	} else {
+		regs.Rdi = addr
+	}
+	if err := s.t.SetRegs(&regs); err != nil {
+		return err
+	}
+	ws, err := s.resume()
+	if err != nil {
+		return err
+	}
+	if !ws.Stopped() || ws.TrapCause() != unix.PTRACE_EVENT_EXEC {
+		return s.diverged(f, "execve of the recorded program failed", "exec", s.describeStop(ws))
+	}
+	if err := s.t.ReopenMem(); err != nil {
+		return err
+	}
+	if _, err := s.expectStop(f, tracee.StopSyscall, "exit from execve", nil); err != nil {
+		return err
+	}
+	s.frame++
+	return s.applyExec(next)
+}
+
+func (s *Session) signal(f *trace.Frame) error {
+	want := unix.Signal(f.Signo)
+	if f.Flags&trace.FlagSyncSignal == 0 {
+		// Recorded at a syscall boundary: raise it now, where it was.
+		if err := unix.Tgkill(s.t.Pid, s.t.Pid, want); err != nil {
+			return err
+		}
+	}
+	if _, err := s.expectStop(f, want, "signal "+unix.SignalName(want), &f.Regs); err != nil {
+		return err
+	}
+	if f.Flags&trace.FlagSyncSignal == 0 {
+		if err := s.t.SetSiginfo(f.Siginfo); err != nil {
+			return err
+		}
+	}
+	s.sig = int(want)
+	return nil
+}
+
+func (s *Session) insn(f *trace.Frame) error {
+	if _, err := s.expectStop(f, unix.SIGSEGV, "trapped instruction", &f.Regs); err != nil {
+		return err
+	}
+	return s.t.SetRegs(&f.After)
+}
+
+func (s *Session) exited(f *trace.Frame) error {
+	ws, err := s.resume()
+	if err != nil {
+		return err
+	}
+	if !(ws.Exited() || ws.Signaled()) || ws != unix.WaitStatus(f.Status) {
+		return s.diverged(f, "program end differs", tracee.Describe(unix.WaitStatus(f.Status)), s.describeStop(ws))
+	}
+	s.t.Release()
+	s.done, s.exit = true, ws
+	return nil
+}
+
+// echo re-emits what the program wrote to fds 1 and 2, read back from the
+// replayed program's own memory.
+func (s *Session) echo(f *trace.Frame) {
+	if f.Result <= 0 {
+		return
+	}
+	fd := int32(f.Regs.Rdi)
+	var out io.Writer
+	switch {
+	case fd == 1 && s.opts.Stdout != nil:
+		out = s.opts.Stdout
+	case fd == 2 && s.opts.Stderr != nil:
+		out = s.opts.Stderr
+	default:
+		return
+	}
+	n := uint64(f.Result)
+	switch f.Nr {
+	case unix.SYS_WRITE, unix.SYS_PWRITE64:
+		buf := make([]byte, n)
+		if s.t.ReadMem(f.Regs.Rsi, buf) == nil {
+			out.Write(buf)
+		}
+	case unix.SYS_WRITEV, unix.SYS_PWRITEV, unix.SYS_PWRITEV2:
+		cnt := f.Regs.Rdx
+		if cnt > 1024 {
+			return
+		}
+		iov := make([]byte, 16*cnt)
+		if s.t.ReadMem(f.Regs.Rsi, iov) != nil {
+			return
+		}
+		for i := uint64(0); i < cnt && n > 0; i++ {
+			base := binary.LittleEndian.Uint64(iov[16*i:])
+			l := min(binary.LittleEndian.Uint64(iov[16*i+8:]), n)
+			buf := make([]byte, l)
+			if s.t.ReadMem(base, buf) != nil {
+				return
+			}
+			out.Write(buf)
+			n -= l
+		}
+	}
+}

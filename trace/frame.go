@@ -1,0 +1,154 @@
+package trace
+
+import (
+	"encoding/binary"
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Kind is the type of a frame.
+type Kind uint8
+
+const (
+	// KindExec: a program image was loaded (the first frame of a process,
+	// and every later execve). Regs hold the registers after the exec; Mem
+	// holds the initial stack.
+	KindExec Kind = iota + 1
+	// KindSyscall: one syscall. Regs are at its entry; Result and Mem are
+	// what it returned and wrote.
+	KindSyscall
+	// KindSignal: a signal was delivered to Tid, with Siginfo, at Regs.
+	KindSignal
+	// KindInsn: a trapped instruction (rdtsc, rdtscp, cpuid) was emulated;
+	// Regs are before it, After after it.
+	KindInsn
+	// KindExit: the process ended with wait status Status.
+	KindExit
+)
+
+var kindNames = [...]string{KindExec: "exec", KindSyscall: "syscall", KindSignal: "signal", KindInsn: "insn", KindExit: "exit"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", k)
+}
+
+// Flags qualify a frame.
+type Flags uint8
+
+const (
+	// FlagRestart: the syscall was not run; it is re-executed after the
+	// signal frame that follows (a signal deferred to a syscall boundary).
+	FlagRestart Flags = 1 << iota
+	// FlagSyncSignal: the signal comes from the instruction at Regs.Rip
+	// (a fault), so replay reproduces it by running that instruction.
+	FlagSyncSignal
+	// FlagDisabled: the recorder made the syscall fail (arch.Disable).
+	FlagDisabled
+)
+
+// MemWrite is memory the kernel (or rewind) wrote into the tracee.
+type MemWrite struct {
+	Addr uint64
+	Data []byte
+}
+
+// Mapping describes a file mapped by mmap, copied into files/.
+type Mapping struct {
+	File   string // name under files/
+	Path   string // original path
+	Offset uint64 // file offset of the mapping
+	Size   uint64 // file size when mapped
+}
+
+// Frame is one recorded event. Which fields are used depends on Kind.
+type Frame struct {
+	Kind  Kind
+	Flags Flags
+	Tid   int32
+	Regs  unix.PtraceRegs
+	// KindSyscall
+	Nr     uint64
+	Result int64
+	Mem    []MemWrite
+	Map    *Mapping // file-backed mmap
+	// KindExec
+	Exe     string // path of the program as the kernel saw it
+	ExeFile string // copy under files/
+	Files   []Mapping // other files mapped by the kernel at exec (the ELF interpreter)
+	// KindSignal
+	Signo   int32
+	Siginfo []byte
+	// KindInsn
+	After unix.PtraceRegs
+	// KindExit
+	Status int32 // wait status
+}
+
+const regsSize = int(unsafe.Sizeof(unix.PtraceRegs{}))
+
+const (
+	maxMemWrites = 1 << 20
+	maxMemData   = 1 << 32
+	maxString    = 1 << 16
+)
+
+func appendRegs(b []byte, r *unix.PtraceRegs) []byte {
+	return append(b, unsafe.Slice((*byte)(unsafe.Pointer(r)), regsSize)...)
+}
+
+func appendBytes(b, data []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(data)))
+	return append(b, data...)
+}
+
+// AppendFrame encodes f after b.
+func AppendFrame(b []byte, f *Frame) []byte {
+	b = append(b, byte(f.Kind), byte(f.Flags))
+	b = binary.AppendVarint(b, int64(f.Tid))
+	b = appendRegs(b, &f.Regs)
+	switch f.Kind {
+	case KindSyscall:
+		b = binary.AppendUvarint(b, f.Nr)
+		b = binary.AppendVarint(b, f.Result)
+		b = binary.AppendUvarint(b, uint64(len(f.Mem)))
+		for _, w := range f.Mem {
+			b = binary.AppendUvarint(b, w.Addr)
+			b = appendBytes(b, w.Data)
+		}
+		if f.Map == nil {
+			b = append(b, 0)
+		} else {
+			b = append(b, 1)
+			b = appendBytes(b, []byte(f.Map.File))
+			b = appendBytes(b, []byte(f.Map.Path))
+			b = binary.AppendUvarint(b, f.Map.Offset)
+			b = binary.AppendUvarint(b, f.Map.Size)
+		}
+	case KindExec:
+		b = appendBytes(b, []byte(f.Exe))
+		b = appendBytes(b, []byte(f.ExeFile))
+		b = binary.AppendUvarint(b, uint64(len(f.Files)))
+		for _, m := range f.Files {
+			b = appendBytes(b, []byte(m.File))
+			b = appendBytes(b, []byte(m.Path))
+		}
+		b = binary.AppendUvarint(b, uint64(len(f.Mem)))
+		for _, w := range f.Mem {
+			b = binary.AppendUvarint(b, w.Addr)
+			b = appendBytes(b, w.Data)
+		}
+	case KindSignal:
+		b = binary.AppendVarint(b, int64(f.Signo))
+		b = appendBytes(b, f.Siginfo)
+	case KindInsn:
+		b = appendRegs(b, &f.After)
+	case KindExit:
+		b = binary.AppendVarint(b, int64(f.Status))
+	}
+	return b
+}

@@ -1,0 +1,103 @@
+package trace
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// FormatVersion is the version of the trace format this package writes.
+const FormatVersion = 1
+
+// File names inside a trace directory.
+const (
+	HeaderFile     = "header.json"
+	EventsFile     = "events"
+	FilesDir       = "files"
+	IncompleteFile = "incomplete"
+)
+
+// Header describes a recording. It is written when recording starts.
+type Header struct {
+	FormatVersion int       `json:"format_version"`
+	RewindVersion string    `json:"rewind_version"`
+	Mode          string    `json:"mode"` // "soft" (no PMU) or "ticks"
+	Created       time.Time `json:"created"`
+	Kernel        string    `json:"kernel"`
+	CPU           CPU       `json:"cpu"`
+	// CPUIDTrapped is true when CPUID faulting was on during recording, so
+	// every CPUID result is in the frames; else replay relies on the CPU
+	// being the same and warns when it is not.
+	CPUIDTrapped bool     `json:"cpuid_trapped"`
+	Exe          string   `json:"exe"` // absolute path of the program as recorded
+	Args         []string `json:"args"`
+	Env          []string `json:"env"`
+	Cwd          string   `json:"cwd"`
+}
+
+// CPU identifies the processor a trace was recorded on.
+type CPU struct {
+	Vendor   string      `json:"vendor"`
+	Brand    string      `json:"brand"`
+	Family   uint32      `json:"family"`
+	Model    uint32      `json:"model"`
+	Stepping uint32      `json:"stepping"`
+	Leaves   []CPUIDLeaf `json:"leaves"`
+}
+
+// CPUIDLeaf is the result of one CPUID query.
+type CPUIDLeaf struct {
+	Leaf, Subleaf      uint32
+	EAX, EBX, ECX, EDX uint32
+}
+
+const maxHeaderSize = 16 << 20
+
+// ReadHeader reads and checks the header of the trace in dir.
+func ReadHeader(dir string) (*Header, error) {
+	path := filepath.Join(dir, HeaderFile)
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, derr := os.Stat(dir); derr != nil {
+			return nil, derr
+		}
+		return nil, fmt.Errorf("%s: %w (no %s)", dir, ErrNotTrace, HeaderFile)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > maxHeaderSize {
+		return nil, &FormatError{File: path, Msg: fmt.Sprintf("header is %d bytes, more than the %d allowed", st.Size(), maxHeaderSize)}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var h Header
+	if err := json.Unmarshal(data, &h); err != nil {
+		return nil, &FormatError{File: path, Msg: "invalid header: " + err.Error()}
+	}
+	if h.FormatVersion != FormatVersion {
+		return nil, fmt.Errorf("%s: %w", path, &VersionError{Have: h.FormatVersion, Want: FormatVersion})
+	}
+	return &h, nil
+}
+
+// WriteHeader writes h into dir.
+func WriteHeader(dir string, h *Header) error {
+	data, err := json.MarshalIndent(h, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, HeaderFile), append(data, '\n'), 0o644)
+}
+
+// Incomplete reports whether the trace in dir was not finalized.
+func Incomplete(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, IncompleteFile))
+	return err == nil
+}

@@ -1,0 +1,293 @@
+package trace
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"unsafe"
+)
+
+// Writer appends frames to a trace directory being recorded.
+type Writer struct {
+	Dir    string
+	f      *os.File
+	s      *StreamWriter
+	buf    []byte
+	Frames int64
+}
+
+// Create makes a new trace directory (which must not exist or be empty),
+// writes its header and marks it incomplete until Close.
+func Create(dir string, h *Header) (*Writer, error) {
+	if err := os.MkdirAll(filepath.Join(dir, FilesDir), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, IncompleteFile), []byte("recording in progress or interrupted\n"), 0o644); err != nil {
+		return nil, err
+	}
+	h.FormatVersion = FormatVersion
+	if err := WriteHeader(dir, h); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, EventsFile), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	s, err := NewStreamWriter(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &Writer{Dir: dir, f: f, s: s}, nil
+}
+
+// Write appends one frame.
+func (w *Writer) Write(fr *Frame) error {
+	w.buf = AppendFrame(w.buf[:0], fr)
+	var n [binary.MaxVarintLen64]byte
+	if _, err := w.s.Write(n[:binary.PutUvarint(n[:], uint64(len(w.buf)))]); err != nil {
+		return err
+	}
+	if _, err := w.s.Write(w.buf); err != nil {
+		return err
+	}
+	w.Frames++
+	return nil
+}
+
+// Flush makes the frames written so far durable in the file.
+func (w *Writer) Flush() error { return w.s.Flush() }
+
+// Stats returns the raw and stored size of the events stream so far.
+func (w *Writer) Stats() (raw, stored int64) { return w.s.Raw, w.s.Stored }
+
+// Close flushes the events; with complete set it also removes the
+// incomplete marker.
+func (w *Writer) Close(complete bool) error {
+	err := w.s.Close()
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && complete {
+		err = os.Remove(filepath.Join(w.Dir, IncompleteFile))
+	}
+	return err
+}
+
+// Reader reads the frames of a trace in order.
+type Reader struct {
+	Dir    string
+	Header *Header
+	f      *os.File
+	s      *StreamReader
+	r      *bufio.Reader
+	name   string
+	// Next is the number of the next frame Read returns.
+	Next int64
+}
+
+// Open opens the trace in dir for reading.
+func Open(dir string) (*Reader, error) {
+	h, err := ReadHeader(dir)
+	if err != nil {
+		return nil, err
+	}
+	name := filepath.Join(dir, EventsFile)
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	s, err := NewStreamReader(f, name)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &Reader{Dir: dir, Header: h, f: f, s: s, r: bufio.NewReaderSize(s, 1<<16), name: name}, nil
+}
+
+// Close closes the trace.
+func (r *Reader) Close() error {
+	r.s.Close()
+	return r.f.Close()
+}
+
+// File returns the path of a copied file of the trace.
+func (r *Reader) File(name string) string { return filepath.Join(r.Dir, FilesDir, name) }
+
+// Read returns the next frame, or io.EOF after the last one. A trace that
+// ends in the middle of a frame, or is damaged, gives a *FormatError.
+func (r *Reader) Read() (*Frame, error) {
+	size, err := binary.ReadUvarint(r.r)
+	if err == io.EOF {
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, r.wrap(err)
+	}
+	if size > maxMemData+1<<20 {
+		return nil, r.bad("frame of %d bytes", size)
+	}
+	var body []byte
+	if size <= 1<<24 {
+		body = make([]byte, size)
+		if _, err := io.ReadFull(r.r, body); err != nil {
+			return nil, r.wrap(err)
+		}
+	} else { // grow as data arrives, so a damaged size cannot allocate much
+		buf, err := io.ReadAll(io.LimitReader(r.r, int64(size)))
+		if err != nil {
+			return nil, r.wrap(err)
+		}
+		if uint64(len(buf)) != size {
+			return nil, r.wrap(io.ErrUnexpectedEOF)
+		}
+		body = buf
+	}
+	f, err := DecodeFrame(body)
+	if err != nil {
+		return nil, r.bad("%v", err)
+	}
+	r.Next++
+	return f, nil
+}
+
+func (r *Reader) wrap(err error) error {
+	var fe *FormatError
+	if errors.As(err, &fe) {
+		return err
+	}
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return &FormatError{File: r.name, Off: r.s.off, Msg: fmt.Sprintf("frame %d is truncated: the recording was cut short", r.Next)}
+	}
+	return &FormatError{File: r.name, Off: r.s.off, Msg: fmt.Sprintf("frame %d: %v", r.Next, err)}
+}
+
+func (r *Reader) bad(format string, args ...any) error {
+	return &FormatError{File: r.name, Off: r.s.off, Msg: fmt.Sprintf("frame %d: ", r.Next) + fmt.Sprintf(format, args...)}
+}
+
+// decoder reads the fields of one frame body.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(msg string) {
+	if d.err == nil {
+		d.err = errors.New(msg)
+	}
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes(limit uint64) []byte {
+	n := d.uvarint()
+	if n > limit || n > uint64(len(d.b)) {
+		d.fail("byte string length out of range")
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) byte1() byte {
+	if len(d.b) < 1 {
+		d.fail("short frame")
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *decoder) regs(dst unsafe.Pointer) {
+	if len(d.b) < regsSize {
+		d.fail("short registers")
+		return
+	}
+	copy(unsafe.Slice((*byte)(dst), regsSize), d.b)
+	d.b = d.b[regsSize:]
+}
+
+func (d *decoder) mem() []MemWrite {
+	n := d.uvarint()
+	if n > maxMemWrites || n > uint64(len(d.b)) {
+		d.fail("memory write count out of range")
+		return nil
+	}
+	ws := make([]MemWrite, 0, n)
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		addr := d.uvarint()
+		ws = append(ws, MemWrite{Addr: addr, Data: d.bytes(maxMemData)})
+	}
+	return ws
+}
+
+// DecodeFrame decodes one frame body written by AppendFrame.
+func DecodeFrame(b []byte) (*Frame, error) {
+	d := &decoder{b: b}
+	f := &Frame{Kind: Kind(d.byte1()), Flags: Flags(d.byte1())}
+	f.Tid = int32(d.varint())
+	d.regs(unsafe.Pointer(&f.Regs))
+	switch f.Kind {
+	case KindSyscall:
+		f.Nr = d.uvarint()
+		f.Result = d.varint()
+		f.Mem = d.mem()
+		if d.byte1() == 1 {
+			f.Map = &Mapping{File: string(d.bytes(maxString)), Path: string(d.bytes(maxString))}
+			f.Map.Offset = d.uvarint()
+			f.Map.Size = d.uvarint()
+		}
+	case KindExec:
+		f.Exe = string(d.bytes(maxString))
+		f.ExeFile = string(d.bytes(maxString))
+		n := d.uvarint()
+		if n > 1024 {
+			d.fail("too many exec files")
+		}
+		for i := uint64(0); i < n && d.err == nil; i++ {
+			f.Files = append(f.Files, Mapping{File: string(d.bytes(maxString)), Path: string(d.bytes(maxString))})
+		}
+		f.Mem = d.mem()
+	case KindSignal:
+		f.Signo = int32(d.varint())
+		f.Siginfo = d.bytes(1024)
+	case KindInsn:
+		d.regs(unsafe.Pointer(&f.After))
+	case KindExit:
+		f.Status = int32(d.varint())
+	default:
+		d.fail(fmt.Sprintf("unknown frame kind %d", f.Kind))
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("trailing bytes in frame")
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return f, nil
+}

@@ -1,0 +1,183 @@
+package trace
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// A stream is a sequence of independently compressed, checksummed chunks,
+// so a recorder that dies loses at most the chunk it was filling, and a
+// damaged byte is found and named at its chunk.
+//
+//	stream := streamMagic chunk*
+//	chunk  := chunkMagic:u32 rawLen:u32 compLen:u32 crc32c(comp):u32 comp[compLen]
+const (
+	streamMagic    = "RWNDSTR1"
+	chunkMagic     = 0x4b4e4843 // "CHNK"
+	chunkHdrSize   = 16
+	chunkTarget    = 1 << 20  // raw bytes buffered before a chunk is cut
+	maxChunkRaw    = 64 << 20 // bounds what a damaged length can make us allocate
+	maxChunkStored = maxChunkRaw + maxChunkRaw/8 + 1024
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// StreamWriter compresses what is written to it into chunks.
+type StreamWriter struct {
+	w   io.Writer
+	enc *zstd.Encoder
+	buf []byte
+	err error
+	// Raw and Stored count bytes before and after compression.
+	Raw, Stored int64
+}
+
+// NewStreamWriter starts a stream on w.
+func NewStreamWriter(w io.Writer) (*StreamWriter, error) {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.WriteString(w, streamMagic); err != nil {
+		return nil, err
+	}
+	return &StreamWriter{w: w, enc: enc, buf: make([]byte, 0, chunkTarget), Stored: int64(len(streamMagic))}, nil
+}
+
+func (s *StreamWriter) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n := len(p)
+	for len(p) > 0 {
+		room := chunkTarget - len(s.buf)
+		if room > len(p) {
+			room = len(p)
+		}
+		s.buf = append(s.buf, p[:room]...)
+		p = p[room:]
+		if len(s.buf) >= chunkTarget {
+			if err := s.Flush(); err != nil {
+				return n - len(p), err
+			}
+		}
+	}
+	return n, nil
+}
+
+// Flush writes what is buffered as one chunk.
+func (s *StreamWriter) Flush() error {
+	if s.err != nil || len(s.buf) == 0 {
+		return s.err
+	}
+	comp := s.enc.EncodeAll(s.buf, make([]byte, chunkHdrSize, chunkHdrSize+len(s.buf)/2))
+	body := comp[chunkHdrSize:]
+	binary.LittleEndian.PutUint32(comp[0:], chunkMagic)
+	binary.LittleEndian.PutUint32(comp[4:], uint32(len(s.buf)))
+	binary.LittleEndian.PutUint32(comp[8:], uint32(len(body)))
+	binary.LittleEndian.PutUint32(comp[12:], crc32.Checksum(body, castagnoli))
+	if _, err := s.w.Write(comp); err != nil {
+		s.err = err
+		return err
+	}
+	s.Raw += int64(len(s.buf))
+	s.Stored += int64(len(comp))
+	s.buf = s.buf[:0]
+	return nil
+}
+
+// Close flushes the last chunk. It does not close the underlying writer.
+func (s *StreamWriter) Close() error {
+	err := s.Flush()
+	s.enc.Close()
+	return err
+}
+
+// StreamReader decompresses a stream written by StreamWriter.
+type StreamReader struct {
+	r     *bufio.Reader
+	name  string
+	off   int64 // offset of the next chunk in the file
+	dec   *zstd.Decoder
+	chunk []byte
+	pos   int
+	err   error
+}
+
+// NewStreamReader reads a stream from r; name is used in errors.
+func NewStreamReader(r io.Reader, name string) (*StreamReader, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	magic := make([]byte, len(streamMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != streamMagic {
+		return nil, &FormatError{File: name, Off: 0, Msg: "not a rewind stream (bad magic)"}
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxChunkRaw))
+	if err != nil {
+		return nil, err
+	}
+	return &StreamReader{r: br, name: name, off: int64(len(streamMagic)), dec: dec}, nil
+}
+
+func (s *StreamReader) Read(p []byte) (int, error) {
+	for s.pos == len(s.chunk) {
+		if s.err != nil {
+			return 0, s.err
+		}
+		s.err = s.next()
+		if s.err != nil && s.pos == len(s.chunk) {
+			return 0, s.err
+		}
+	}
+	n := copy(p, s.chunk[s.pos:])
+	s.pos += n
+	return n, nil
+}
+
+func (s *StreamReader) fail(msg string, args ...any) error {
+	return &FormatError{File: s.name, Off: s.off, Msg: fmt.Sprintf(msg, args...)}
+}
+
+func (s *StreamReader) next() error {
+	var hdr [chunkHdrSize]byte
+	n, err := io.ReadFull(s.r, hdr[:])
+	if err == io.EOF {
+		return io.EOF
+	}
+	if err != nil {
+		return s.fail("truncated chunk header (%d of %d bytes)", n, chunkHdrSize)
+	}
+	if binary.LittleEndian.Uint32(hdr[0:]) != chunkMagic {
+		return s.fail("corrupt chunk header (bad magic)")
+	}
+	rawLen := binary.LittleEndian.Uint32(hdr[4:])
+	compLen := binary.LittleEndian.Uint32(hdr[8:])
+	sum := binary.LittleEndian.Uint32(hdr[12:])
+	if rawLen > maxChunkRaw || compLen > maxChunkStored {
+		return s.fail("corrupt chunk header (sizes %d/%d out of range)", rawLen, compLen)
+	}
+	comp := make([]byte, compLen)
+	if n, err := io.ReadFull(s.r, comp); err != nil {
+		return s.fail("truncated chunk (%d of %d bytes)", n, compLen)
+	}
+	if crc32.Checksum(comp, castagnoli) != sum {
+		return s.fail("chunk checksum mismatch: the trace is corrupted")
+	}
+	raw, err := s.dec.DecodeAll(comp, make([]byte, 0, rawLen))
+	if err != nil || len(raw) != int(rawLen) {
+		return s.fail("chunk does not decompress: %v", err)
+	}
+	s.off += chunkHdrSize + int64(compLen)
+	s.chunk, s.pos = raw, 0
+	return nil
+}
+
+// Close releases the decoder.
+func (s *StreamReader) Close() { s.dec.Close() }
+
+var errFrameTooBig = errors.New("frame too big")

@@ -1,0 +1,83 @@
+package tracee
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// StopSyscall is the wait stop signal of a syscall stop (TRACESYSGOOD).
+const StopSyscall = unix.SIGTRAP | 0x80
+
+// Inject runs one syscall in the stopped tracee as if it had executed it
+// at its current instruction, then puts registers and memory back. The
+// tracee must be stopped in user mode (a signal or exec stop, or a
+// syscall-exit stop); any signal it was stopped for is discarded.
+func (t *Proc) Inject(nr uint64, args ...uint64) (int64, error) {
+	saved, err := t.Regs()
+	if err != nil {
+		return 0, err
+	}
+	var orig [2]byte
+	if err := t.ReadMem(saved.Rip, orig[:]); err != nil {
+		return 0, err
+	}
+	if err := t.WriteMem(saved.Rip, []byte{0x0f, 0x05}); err != nil { // syscall
+		return 0, err
+	}
+	defer t.WriteMem(saved.Rip, orig[:])
+	r := saved
+	r.Rax, r.Orig_rax = nr, ^uint64(0)
+	var a [6]uint64
+	copy(a[:], args)
+	r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9 = a[0], a[1], a[2], a[3], a[4], a[5]
+	if err := t.SetRegs(&r); err != nil {
+		return 0, err
+	}
+	for i := 0; i < 2; i++ { // entry stop, then exit stop
+		if err := t.Syscall(0); err != nil {
+			return 0, err
+		}
+		ws, err := t.Wait()
+		if err != nil {
+			return 0, err
+		}
+		if !ws.Stopped() || ws.StopSignal() != StopSyscall {
+			return 0, fmt.Errorf("injected syscall %d: unexpected %s", nr, describe(ws))
+		}
+	}
+	after, err := t.Regs()
+	if err != nil {
+		return 0, err
+	}
+	return int64(after.Rax), t.SetRegs(&saved)
+}
+
+// TrapInstructions makes rdtsc/rdtscp (and, with cpuid set, CPUID) raise
+// SIGSEGV in the tracee so the tracer can record or replay their results.
+// The settings are per task and CPUID faulting is reset by exec, so call
+// it after every exec.
+func (t *Proc) TrapInstructions(cpuid bool) error {
+	if r, err := t.Inject(unix.SYS_PRCTL, prSetTSC, prTSCSigsegv); err != nil || r != 0 {
+		return fmt.Errorf("prctl(PR_SET_TSC) in tracee: %v", errOr(err, r))
+	}
+	if cpuid {
+		if r, err := t.Inject(unix.SYS_ARCH_PRCTL, archSetCPUID, 0); err != nil || r != 0 {
+			return fmt.Errorf("arch_prctl(ARCH_SET_CPUID) in tracee: %v", errOr(err, r))
+		}
+	}
+	return nil
+}
+
+const (
+	prSetTSC     = 26
+	prTSCSigsegv = 2
+	archSetCPUID = 0x1012
+)
+
+func errOr(err error, r int64) error {
+	if err != nil {
+		return err
+	}
+	return unix.Errno(-r)
+}

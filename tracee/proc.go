@@ -1,0 +1,255 @@
+package tracee
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+const addrNoRandomize = 0x0040000
+
+// Options passed to PTRACE_SETOPTIONS for every tracee.
+const ptraceOptions = unix.PTRACE_O_TRACESYSGOOD | unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_EXITKILL
+
+// Proc is one traced thread (for now: one single-threaded process).
+type Proc struct {
+	Pid int
+	mem *os.File
+}
+
+// SpawnOptions describe the program to start.
+type SpawnOptions struct {
+	Path  string
+	Argv  []string
+	Env   []string
+	Dir   string
+	Files []*os.File // stdin, stdout, stderr
+}
+
+// Spawn starts a program stopped at its first instruction, traced, with
+// address-space randomization off. Call it on the Executor's thread.
+func Spawn(o SpawnOptions) (*Proc, error) {
+	// Personality is inherited by the child: turning randomization off on
+	// this (locked) tracer thread makes every layout reproducible.
+	old, _, _ := unix.RawSyscall(unix.SYS_PERSONALITY, 0xffffffff, 0, 0)
+	if old&addrNoRandomize == 0 {
+		if _, _, errno := unix.RawSyscall(unix.SYS_PERSONALITY, old|addrNoRandomize, 0, 0); errno != 0 {
+			return nil, fmt.Errorf("personality(ADDR_NO_RANDOMIZE): %w", errno)
+		}
+	}
+	p, err := os.StartProcess(o.Path, o.Argv, &os.ProcAttr{
+		Dir:   o.Dir,
+		Env:   o.Env,
+		Files: o.Files,
+		Sys:   &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL},
+	})
+	if err != nil {
+		return nil, err
+	}
+	t := &Proc{Pid: p.Pid}
+	ws, err := t.Wait()
+	if err != nil {
+		return nil, err
+	}
+	if !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP {
+		return nil, fmt.Errorf("%s: unexpected first stop %v", o.Path, describe(ws))
+	}
+	if err := unix.PtraceSetOptions(t.Pid, ptraceOptions); err != nil {
+		t.Kill()
+		return nil, fmt.Errorf("PTRACE_SETOPTIONS: %w", err)
+	}
+	if err := t.ReopenMem(); err != nil {
+		t.Kill()
+		return nil, err
+	}
+	return t, nil
+}
+
+func describe(ws unix.WaitStatus) string {
+	switch {
+	case ws.Exited():
+		return fmt.Sprintf("exited with status %d", ws.ExitStatus())
+	case ws.Signaled():
+		return fmt.Sprintf("killed by %v", ws.Signal())
+	case ws.Stopped():
+		return fmt.Sprintf("stopped by %v", ws.StopSignal())
+	}
+	return fmt.Sprintf("wait status %#x", uint32(ws))
+}
+
+// Describe renders a wait status for messages.
+func Describe(ws unix.WaitStatus) string { return describe(ws) }
+
+// ReopenMem opens /proc/PID/mem again; needed after every exec.
+func (t *Proc) ReopenMem() error {
+	if t.mem != nil {
+		t.mem.Close()
+	}
+	f, err := os.OpenFile(fmt.Sprintf("/proc/%d/mem", t.Pid), os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	t.mem = f
+	return nil
+}
+
+// Wait waits for the next state change of the tracee.
+func (t *Proc) Wait() (unix.WaitStatus, error) {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(t.Pid, &ws, unix.WALL, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		return ws, err
+	}
+}
+
+// Kill kills the tracee and reaps it.
+func (t *Proc) Kill() {
+	unix.Kill(t.Pid, unix.SIGKILL)
+	for {
+		ws, err := t.Wait()
+		if err != nil || ws.Exited() || ws.Signaled() {
+			break
+		}
+	}
+	if t.mem != nil {
+		t.mem.Close()
+		t.mem = nil
+	}
+}
+
+// Release closes what the Proc holds once the process is gone.
+func (t *Proc) Release() {
+	if t.mem != nil {
+		t.mem.Close()
+		t.mem = nil
+	}
+}
+
+// Syscall resumes until the next syscall stop (or other stop), delivering sig.
+func (t *Proc) Syscall(sig int) error { return unix.PtraceSyscall(t.Pid, sig) }
+
+// Cont resumes, delivering sig.
+func (t *Proc) Cont(sig int) error { return unix.PtraceCont(t.Pid, sig) }
+
+// Step executes one instruction, delivering sig.
+func (t *Proc) Step(sig int) error {
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SINGLESTEP, uintptr(t.Pid), 0, uintptr(sig), 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// Regs returns the general registers.
+func (t *Proc) Regs() (unix.PtraceRegs, error) {
+	var r unix.PtraceRegs
+	err := unix.PtraceGetRegs(t.Pid, &r)
+	return r, err
+}
+
+// SetRegs sets the general registers.
+func (t *Proc) SetRegs(r *unix.PtraceRegs) error { return unix.PtraceSetRegs(t.Pid, r) }
+
+// XState returns the raw NT_X86_XSTATE area (x87, SSE, AVX state).
+func (t *Proc) XState() ([]byte, error) {
+	buf := make([]byte, 4096)
+	iov := unix.Iovec{Base: &buf[0]}
+	iov.SetLen(len(buf))
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_GETREGSET, uintptr(t.Pid), 0x202, uintptr(unsafe.Pointer(&iov)), 0, 0)
+	if errno != 0 {
+		return nil, errno
+	}
+	return buf[:iov.Len], nil
+}
+
+// Siginfo returns the raw siginfo of the signal the tracee is stopped for.
+func (t *Proc) Siginfo() ([]byte, error) {
+	buf := make([]byte, 128)
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_GETSIGINFO, uintptr(t.Pid), 0, uintptr(unsafe.Pointer(&buf[0])), 0, 0)
+	if errno != 0 {
+		return nil, errno
+	}
+	return buf, nil
+}
+
+// SetSiginfo replaces the siginfo of the signal about to be delivered.
+func (t *Proc) SetSiginfo(info []byte) error {
+	if len(info) < 128 {
+		return errors.New("short siginfo")
+	}
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SETSIGINFO, uintptr(t.Pid), 0, uintptr(unsafe.Pointer(&info[0])), 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// ReadMem fills buf from tracee memory at addr.
+func (t *Proc) ReadMem(addr uint64, buf []byte) error {
+	if len(buf) == 0 {
+		return nil
+	}
+	local := []unix.Iovec{{Base: &buf[0]}}
+	local[0].SetLen(len(buf))
+	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: len(buf)}}
+	n, err := unix.ProcessVMReadv(t.Pid, local, remote, 0)
+	if err == nil && n == len(buf) {
+		return nil
+	}
+	// Partly unreadable by process_vm_readv (e.g. PROT_NONE): /proc/PID/mem
+	// reads what ptrace can.
+	m, err := t.mem.ReadAt(buf, int64(addr))
+	if m == len(buf) {
+		return nil
+	}
+	if err == nil {
+		err = errors.New("short read")
+	}
+	return fmt.Errorf("read %d bytes at %#x: %w", len(buf), addr, err)
+}
+
+// WriteMem writes data into tracee memory at addr, read-only pages included.
+func (t *Proc) WriteMem(addr uint64, data []byte) error {
+	if len(data) == 0 {
+		return nil
+	}
+	n, err := t.mem.WriteAt(data, int64(addr))
+	if n == len(data) {
+		return nil
+	}
+	if err == nil {
+		err = errors.New("short write")
+	}
+	return fmt.Errorf("write %d bytes at %#x: %w", len(data), addr, err)
+}
+
+// ReadString reads a NUL-terminated string of at most max bytes.
+func (t *Proc) ReadString(addr uint64, max int) (string, error) {
+	var out []byte
+	chunk := make([]byte, 256)
+	for len(out) < max {
+		// Read up to the page end so an unmapped next page does not fail.
+		n := 4096 - int(addr%4096)
+		if n > len(chunk) {
+			n = len(chunk)
+		}
+		if err := t.ReadMem(addr, chunk[:n]); err != nil {
+			return "", err
+		}
+		for i := 0; i < n; i++ {
+			if chunk[i] == 0 {
+				return string(append(out, chunk[:i]...)), nil
+			}
+		}
+		out = append(out, chunk[:n]...)
+		addr += uint64(n)
+	}
+	return string(out), nil
+}
