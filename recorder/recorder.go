@@ -86,6 +86,8 @@ type recording struct {
 	atExit    bool // no instruction ran since the last syscall exit
 	pending   []pendingSignal
 	injected  *pendingSignal
+	// stdout and stderr identify the recording's output files.
+	stdout, stderr *unix.Stat_t
 }
 
 type pendingSignal struct {
@@ -108,7 +110,10 @@ func Record(opts Options) (res Result, err error) {
 }
 
 func record(opts Options) (Result, error) {
-	r := &recording{opts: opts}
+	r := &recording{opts: opts, stdout: fileID(opts.Stdout), stderr: fileID(opts.Stderr)}
+	if r.stdout != nil && r.stderr != nil && *r.stdout == *r.stderr {
+		r.stderr = nil // one file for both (2>&1): echo everything as stdout
+	}
 	switch opts.CPUID {
 	case CPUIDTrap:
 		r.cpuidTrap = true
@@ -181,6 +186,12 @@ func (r *recording) run() (Result, error) {
 		}
 		switch {
 		case ws.Exited() || ws.Signaled():
+			if r.inSyscall { // exit and exit_group never return
+				f := &trace.Frame{Kind: trace.KindSyscall, Tid: int32(r.t.Pid), Regs: r.entry, Nr: r.entryInfo.Nr}
+				if err := r.write(f); err != nil {
+					return Result{}, err
+				}
+			}
 			if err := r.write(&trace.Frame{Kind: trace.KindExit, Tid: int32(r.t.Pid), Status: int32(ws)}); err != nil {
 				return Result{}, err
 			}
@@ -294,6 +305,10 @@ func (r *recording) syscallExit() error {
 		}
 	case r.disabled:
 		f.Flags |= trace.FlagDisabled
+		after.Orig_rax = entry.Orig_rax // as if the kernel itself had refused it
+		if err := r.t.SetRegs(&after); err != nil {
+			return err
+		}
 	case sc.Policy == arch.Emulate && f.Result > -4096 && sc.Writes != nil:
 		ranges, err := sc.Writes(&arch.Call{Nr: sc.Nr, Args: args(&entry), Result: f.Result, Mem: r.t})
 		if err != nil {
@@ -317,6 +332,9 @@ func (r *recording) syscallExit() error {
 			return err
 		}
 	}
+	if isWrite(sc.Nr) && f.Result > 0 {
+		f.Flags |= r.outputFlag(int32(entry.Rdi))
+	}
 	if err := r.write(f); err != nil {
 		return err
 	}
@@ -333,6 +351,38 @@ func (r *recording) syscallExit() error {
 	}
 	r.exitRegs, r.atExit = after, true
 	return nil
+}
+
+func isWrite(nr uint64) bool {
+	switch nr {
+	case unix.SYS_WRITE, unix.SYS_WRITEV, unix.SYS_PWRITE64, unix.SYS_PWRITEV, unix.SYS_PWRITEV2:
+		return true
+	}
+	return false
+}
+
+// outputFlag tells whether fd is the file rewind's stdout or stderr is,
+// whatever its number: programs redirect (2>/dev/null) and dup.
+func (r *recording) outputFlag(fd int32) trace.Flags {
+	var st unix.Stat_t
+	if fd < 0 || unix.Stat(fmt.Sprintf("/proc/%d/fd/%d", r.t.Pid, fd), &st) != nil {
+		return 0
+	}
+	switch {
+	case r.stdout != nil && st.Dev == r.stdout.Dev && st.Ino == r.stdout.Ino && st.Rdev == r.stdout.Rdev:
+		return trace.FlagStdout
+	case r.stderr != nil && st.Dev == r.stderr.Dev && st.Ino == r.stderr.Ino && st.Rdev == r.stderr.Rdev:
+		return trace.FlagStderr
+	}
+	return 0
+}
+
+func fileID(f *os.File) *unix.Stat_t {
+	var st unix.Stat_t
+	if f == nil || unix.Fstat(int(f.Fd()), &st) != nil {
+		return nil
+	}
+	return &st
 }
 
 func isAddr(result int64) bool { return result >= 0 || result < -4095 }

@@ -256,7 +256,9 @@ func (s *Session) syscall(f *trace.Frame) error {
 			after.Rax = f.Nr
 			after.Rip -= uint64(len(arch.InsnSyscall))
 		} else {
-			after.Rax = uint64(f.Result)
+			// As the kernel leaves it: signal delivery reads orig_rax to
+			// restart interrupted calls.
+			after.Rax, after.Orig_rax = uint64(f.Result), f.Regs.Orig_rax
 			for _, w := range f.Mem {
 				if err := s.t.WriteMem(w.Addr, w.Data); err != nil {
 					return s.diverged(f, name+": writing its result", "", err.Error())
@@ -410,7 +412,8 @@ func (s *Session) execve(f *trace.Frame, regs unix.PtraceRegs) error {
 		return err
 	}
 	if f.Nr == unix.SYS_EXECVEAT {
-		regs.Rdi, regs.Rsi = uint64(unix.AT_FDCWD)&0xffffffff|^uint64(0)<<32, addr
+		atFDCWD := int64(unix.AT_FDCWD)
+		regs.Rdi, regs.Rsi = uint64(atFDCWD), addr
 		regs.R8 &^= unix.AT_EMPTY_PATH
 	} else {
 		regs.Rdi = addr
@@ -475,20 +478,20 @@ func (s *Session) exited(f *trace.Frame) error {
 	return nil
 }
 
-// echo re-emits what the program wrote to fds 1 and 2, read back from the
-// replayed program's own memory.
+// echo re-emits what the program wrote to the recording's stdout and
+// stderr, read back from the replayed program's own memory.
 func (s *Session) echo(f *trace.Frame) {
 	if f.Result <= 0 {
 		return
 	}
-	fd := int32(f.Regs.Rdi)
 	var out io.Writer
 	switch {
-	case fd == 1 && s.opts.Stdout != nil:
+	case f.Flags&trace.FlagStdout != 0:
 		out = s.opts.Stdout
-	case fd == 2 && s.opts.Stderr != nil:
+	case f.Flags&trace.FlagStderr != 0:
 		out = s.opts.Stderr
-	default:
+	}
+	if out == nil {
 		return
 	}
 	n := uint64(f.Result)

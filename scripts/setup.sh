@@ -8,7 +8,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 have gcc || need="$need gcc libc6-dev"
 have make || need="$need make"
 have gdb || need="$need gdb"
-have python3 || need="$need python3"
+[ -x /usr/bin/python3 ] || need="$need python3" # Debian's: a pyenv shim forks, which needs threads/processes support
 have sqlite3 || need="$need sqlite3"
 if [ "${1:-}" = "test" ]; then
 	have lldb-22 || need="$need lldb-22"

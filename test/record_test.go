@@ -82,7 +82,7 @@ func TestRecordReplayPrograms(t *testing.T) {
 			}},
 		{fixture: fixture{name: "python3", differs: true, args: []string{"-c",
 			"import random,time,os; print(random.random(), time.time(), os.getpid(), os.urandom(8).hex())"}},
-			cmd: "python3", needs: "python3"},
+			cmd: "/usr/bin/python3", needs: "python3"},
 		{fixture: fixture{name: "sqlite3", differs: true, want: []string{"\n3\n"}, args: []string{":memory:",
 			"select random(), datetime('now'); create table t(x); insert into t values(1),(2); select sum(x) from t;"}},
 			cmd: "sqlite3", needs: "sqlite3"},

@@ -19,7 +19,7 @@ import (
 var probes = map[string]func() error{
 	"gcc":     sync.OnceValue(func() error { return probeCommand("gcc", "--version") }),
 	"gdb":     sync.OnceValue(func() error { return probeCommand("gdb", "--version") }),
-	"python3": sync.OnceValue(func() error { return probeCommand("python3", "-c", "pass") }),
+	"python3": sync.OnceValue(func() error { return probeCommand("/usr/bin/python3", "-c", "pass") }),
 	"sqlite3": sync.OnceValue(func() error { return probeCommand("sqlite3", "-version") }),
 	"ptrace":  sync.OnceValue(probePtrace),
 }

@@ -49,6 +49,10 @@ const (
 	FlagSyncSignal
 	// FlagDisabled: the recorder made the syscall fail (arch.Disable).
 	FlagDisabled
+	// FlagStdout, FlagStderr: the call wrote to the file that was
+	// rewind's stdout (stderr) when recording; autopilot replay echoes it.
+	FlagStdout
+	FlagStderr
 )
 
 // MemWrite is memory the kernel (or rewind) wrote into the tracee.

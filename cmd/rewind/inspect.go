@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"golang.org/x/sys/unix"
+
 	"rewind/arch"
 	"rewind/recorder"
 	"rewind/trace"
@@ -68,7 +70,7 @@ func cmdInfo(args []string) error {
 	err = eachFrame(r, func(n int64, f *trace.Frame) {
 		frames++
 		if f.Kind == trace.KindExit {
-			end = tracee.Describe(syscall.WaitStatus(f.Status))
+			end = tracee.Describe(unix.WaitStatus(f.Status))
 		}
 	})
 	fmt.Fprintf(w, "events:\t%d\n", frames)
@@ -112,7 +114,7 @@ func cmdPs(args []string) error {
 			}
 		case trace.KindExit:
 			if p := byPid[f.Tid]; p != nil {
-				ws := syscall.WaitStatus(f.Status)
+				ws := unix.WaitStatus(f.Status)
 				p.exit = fmt.Sprint(ws.ExitStatus())
 				if ws.Signaled() {
 					p.exit = "-" + fmt.Sprint(int(ws.Signal()))
@@ -166,7 +168,7 @@ func cmdDump(args []string) error {
 		case trace.KindInsn:
 			fmt.Fprintf(out, "rip=%#x rax=%#x rdx=%#x rcx=%#x", f.Regs.Rip, f.After.Rax, f.After.Rdx, f.After.Rcx)
 		case trace.KindExit:
-			fmt.Fprintf(out, "program %s", tracee.Describe(syscall.WaitStatus(f.Status)))
+			fmt.Fprintf(out, "program %s", tracee.Describe(unix.WaitStatus(f.Status)))
 		}
 		fmt.Fprintln(out)
 	})

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"rewind/recorder"
 )
 
@@ -92,7 +94,7 @@ func cmdRecord(args []string) error {
 	return fail(exitCode(res.Status), nil)
 }
 
-func exitCode(ws syscall.WaitStatus) int {
+func exitCode(ws unix.WaitStatus) int {
 	if ws.Signaled() {
 		return 128 + int(ws.Signal())
 	}
