@@ -26,7 +26,6 @@ const (
 	sizeofRlimit       = 16
 	sizeofTms          = 32
 	sizeofSigaction    = 32 // kernel struct sigaction: handler, flags, restorer, 8-byte mask
-	sizeofSigset       = 8
 	sizeofStackT       = 24
 	sizeofSiginfo      = 128
 	sizeofFlock        = 32
@@ -78,7 +77,7 @@ const (
 // failed reports an error return (-4095..-1); other values are results.
 func failed(c *Call) bool { return c.Result < 0 && c.Result >= -4095 }
 
-func is(c *Call, errno int64) bool { return c.Result == -errno }
+func isErr(c *Call, errno int64) bool { return c.Result == -errno }
 
 // interrupted reports that a signal cut the call short.
 func interrupted(c *Call) bool {
@@ -115,14 +114,6 @@ func readU32(c *Call, addr uint64) (uint64, error) {
 	return uint64(binary.LittleEndian.Uint32(b)), nil
 }
 
-func readU64(c *Call, addr uint64) (uint64, error) {
-	b, err := readMem(c, addr, 8)
-	if err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint64(b), nil
-}
-
 // readable probes memory; used where the kernel may or may not have
 // written, so that re-writing unchanged bytes is harmless but the range
 // must exist.
@@ -134,7 +125,7 @@ func readable(c *Call, addr, n uint64) bool {
 }
 
 // all concatenates the ranges of several rules.
-func all(rules ...rule) rule {
+func allOf(rules ...rule) rule {
 	return func(c *Call) ([]Range, error) {
 		var rs []Range
 		for _, r := range rules {
@@ -226,7 +217,7 @@ func ifNonZero(arg int, r rule) rule {
 func inOut(arg int, size uint64) rule {
 	return func(c *Call) ([]Range, error) {
 		p := c.Args[arg]
-		if p == 0 || is(c, errEFAULT) && !readable(c, p, size) {
+		if p == 0 || isErr(c, errEFAULT) && !readable(c, p, size) {
 			return nil, nil
 		}
 		return span(p, size), nil
@@ -326,7 +317,7 @@ func recvMsghdr(c *Call, mh, n uint64) ([]Range, error) {
 	return rs, nil
 }
 
-func recvmsg(c *Call) ([]Range, error) {
+func recvmsgWrites(c *Call) ([]Range, error) {
 	if failed(c) {
 		return nil, nil
 	}
@@ -335,7 +326,7 @@ func recvmsg(c *Call) ([]Range, error) {
 
 // recvmmsg fills Result struct mmsghdr entries (msghdr + msg_len) and
 // updates the timeout when it received something.
-func recvmmsg(c *Call) ([]Range, error) {
+func recvmmsgWrites(c *Call) ([]Range, error) {
 	if c.Result <= 0 {
 		return nil, nil
 	}
@@ -356,7 +347,7 @@ func recvmmsg(c *Call) ([]Range, error) {
 }
 
 // sendmmsg stores msg_len in each entry it sent.
-func sendmmsg(c *Call) ([]Range, error) {
+func sendmmsgWrites(c *Call) ([]Range, error) {
 	if c.Result <= 0 {
 		return nil, nil
 	}
@@ -369,12 +360,12 @@ func sendmmsg(c *Call) ([]Range, error) {
 
 // getsockopt: optval holds *optlen bytes (the kernel stores what it
 // copied); ERANGE (SO_PEERSEC, SO_PEERGROUPS) stores only the needed len.
-func getsockopt(c *Call) ([]Range, error) {
+func getsockoptWrites(c *Call) ([]Range, error) {
 	optval, optlen := c.Args[3], c.Args[4]
 	if optlen == 0 {
 		return nil, nil
 	}
-	if is(c, errERANGE) {
+	if isErr(c, errERANGE) {
 		return []Range{{optlen, 4}}, nil
 	}
 	if failed(c) {
@@ -388,7 +379,7 @@ func getsockopt(c *Call) ([]Range, error) {
 }
 
 // pollFds: poll stores every revents, also when a signal interrupts it.
-func pollFds(c *Call) ([]Range, error) {
+func pollFdsWrites(c *Call) ([]Range, error) {
 	if failed(c) && !interrupted(c) {
 		return nil, nil
 	}
@@ -397,7 +388,7 @@ func pollFds(c *Call) ([]Range, error) {
 
 // fdSets: select and pselect6 rewrite the three fd_sets on success, each
 // (nfds+63)/64 longs (the caller's sets must be that large by contract).
-func fdSets(c *Call) ([]Range, error) {
+func fdSetsWrites(c *Call) ([]Range, error) {
 	if failed(c) {
 		return nil, nil
 	}
@@ -414,7 +405,7 @@ func fdSets(c *Call) ([]Range, error) {
 }
 
 // wait4 stores status and rusage only when it reaped a child (Result > 0).
-func wait4(c *Call) ([]Range, error) {
+func wait4Writes(c *Call) ([]Range, error) {
 	if c.Result <= 0 {
 		return nil, nil
 	}
@@ -424,11 +415,11 @@ func wait4(c *Call) ([]Range, error) {
 // waitid stores si_signo, si_errno, si_code, si_pid, si_uid and si_status
 // (not the whole siginfo) whatever the outcome, and rusage when a child
 // was found (si_signo == SIGCHLD).
-func waitid(c *Call) ([]Range, error) {
+func waitidWrites(c *Call) ([]Range, error) {
 	const sigchld = 17
 	infop, ru := c.Args[2], c.Args[4]
 	var rs []Range
-	if infop != 0 && (!is(c, errEFAULT) || readable(c, infop, 28)) {
+	if infop != 0 && (!isErr(c, errEFAULT) || readable(c, infop, 28)) {
 		rs = append(rs, Range{infop, 12}, Range{infop + 16, 12})
 	}
 	if ru == 0 || failed(c) {
@@ -452,12 +443,12 @@ func waitid(c *Call) ([]Range, error) {
 // capget stores 1 (v1) or 2 (v2, v3) data structs; for an unknown version
 // it stores the preferred one into the header and fails with EINVAL
 // (or succeeds when datap is NULL).
-func capget(c *Call) ([]Range, error) {
+func capgetWrites(c *Call) ([]Range, error) {
 	hdr, data := c.Args[0], c.Args[1]
 	if hdr == 0 {
 		return nil, nil
 	}
-	if is(c, errEINVAL) || !failed(c) && data == 0 {
+	if isErr(c, errEINVAL) || !failed(c) && data == 0 {
 		return []Range{{hdr, 4}}, nil
 	}
 	if failed(c) {
@@ -477,7 +468,7 @@ func capget(c *Call) ([]Range, error) {
 // clone stores the child's tid (CLONE_PARENT_SETTID) or a pidfd
 // (CLONE_PIDFD) at parent_tid in the parent. CLONE_CHILD_SETTID is
 // written by the child itself, later.
-func clone(c *Call) ([]Range, error) {
+func cloneWrites(c *Call) ([]Range, error) {
 	const parentSettid, pidfd = 0x00100000, 0x00001000
 	if c.Result <= 0 || c.Args[0]&(parentSettid|pidfd) == 0 {
 		return nil, nil
@@ -486,7 +477,7 @@ func clone(c *Call) ([]Range, error) {
 }
 
 // clone3 reads struct clone_args {flags, pidfd, child_tid, parent_tid, …}.
-func clone3(c *Call) ([]Range, error) {
+func clone3Writes(c *Call) ([]Range, error) {
 	const parentSettid, pidfd = 0x00100000, 0x00001000
 	if c.Result <= 0 {
 		return nil, nil
@@ -510,7 +501,7 @@ func clone3(c *Call) ([]Range, error) {
 // futex: FUTEX_WAKE_OP modifies *uaddr2; the PI operations store owner
 // tid and waiter bits into the futex word, also when they fail, so those
 // are kept whenever readable.
-func futex(c *Call) ([]Range, error) {
+func futexWrites(c *Call) ([]Range, error) {
 	const (
 		wakeOp        = 5
 		lockPI        = 6
@@ -605,11 +596,11 @@ var enosys = refuse("succeeded, but Linux does not implement it")
 // restartSyscall: restart_syscall continues an interrupted call (nanosleep,
 // poll, futex, …) whose rule applies. Argument registers are preserved, so
 // the recorder must apply the interrupted syscall's rule instead.
-func restartSyscall(c *Call) ([]Range, error) {
+func restartSyscallWrites(c *Call) ([]Range, error) {
 	return nil, fmt.Errorf("the effects of restart_syscall are those of the interrupted syscall; apply that syscall's rule")
 }
 
-func mincore(c *Call) ([]Range, error) {
+func mincoreWrites(c *Call) ([]Range, error) {
 	if failed(c) {
 		return nil, nil
 	}
@@ -617,7 +608,7 @@ func mincore(c *Call) ([]Range, error) {
 }
 
 // getMempolicy: mode, and the nodemask rounded up to longs of maxnode-1 bits.
-func getMempolicy(c *Call) ([]Range, error) {
+func getMempolicyWrites(c *Call) ([]Range, error) {
 	if failed(c) {
 		return nil, nil
 	}
@@ -631,10 +622,10 @@ func getMempolicy(c *Call) ([]Range, error) {
 // nameToHandleAt: mount id (u64 with AT_HANDLE_MNT_ID_UNIQUE) and
 // struct file_handle {handle_bytes, handle_type, f_handle}; on EOVERFLOW
 // only the header (with the needed size).
-func nameToHandleAt(c *Call) ([]Range, error) {
+func nameToHandleAtWrites(c *Call) ([]Range, error) {
 	const mntIDUnique = 0x001
 	handle, mntID := c.Args[2], c.Args[3]
-	overflow := is(c, errEOVERFLOW)
+	overflow := isErr(c, errEOVERFLOW)
 	if failed(c) && !overflow {
 		return nil, nil
 	}
@@ -654,7 +645,7 @@ func nameToHandleAt(c *Call) ([]Range, error) {
 }
 
 // msgrcv: long mtype then Result bytes of mtext.
-func msgrcv(c *Call) ([]Range, error) {
+func msgrcvWrites(c *Call) ([]Range, error) {
 	if failed(c) {
 		return nil, nil
 	}
@@ -662,8 +653,8 @@ func msgrcv(c *Call) ([]Range, error) {
 }
 
 // sched_setattr stores the kernel's struct size when it fails with E2BIG.
-func schedSetattr(c *Call) ([]Range, error) {
-	if !is(c, errE2BIG) {
+func schedSetattrWrites(c *Call) ([]Range, error) {
+	if !isErr(c, errE2BIG) {
 		return nil, nil
 	}
 	return span(c.Args[1], 4), nil
@@ -671,7 +662,7 @@ func schedSetattr(c *Call) ([]Range, error) {
 
 // keyctlBuf: DESCRIBE/READ/GET_SECURITY return the full size and copy only
 // if it fits; older kernels copied a truncated READ, covered when readable.
-func keyctlBuf(c *Call) ([]Range, error) {
+func keyctlBufWrites(c *Call) ([]Range, error) {
 	buf, buflen := c.Args[2], c.Args[3]
 	if c.Result <= 0 || buf == 0 {
 		return nil, nil
@@ -686,7 +677,7 @@ func keyctlBuf(c *Call) ([]Range, error) {
 }
 
 // quotactl: the command is QCMD(cmd, type) = cmd<<8 | type; addr in addrArg.
-func quotactl(cmdArg, addrArg int) rule {
+func quotactlWrites(cmdArg, addrArg int) rule {
 	sizes := map[uint64]uint64{
 		0x800001: 0, 0x800002: 0, 0x800003: 0, // Q_SYNC, Q_QUOTAON, Q_QUOTAOFF
 		0x800004: 4,            // Q_GETFMT
@@ -718,7 +709,7 @@ func quotactl(cmdArg, addrArg int) rule {
 
 // statmount stores struct statmount and its strings; its leading u32 size
 // is the number of bytes copied.
-func statmount(c *Call) ([]Range, error) {
+func statmountWrites(c *Call) ([]Range, error) {
 	if failed(c) || c.Args[1] == 0 {
 		return nil, nil
 	}
@@ -730,8 +721,8 @@ func statmount(c *Call) ([]Range, error) {
 }
 
 // lsmListModules: u64 ids and the u32 total size (size alone on E2BIG).
-func lsmListModules(c *Call) ([]Range, error) {
-	if is(c, errE2BIG) {
+func lsmListModulesWrites(c *Call) ([]Range, error) {
+	if isErr(c, errE2BIG) {
 		return span(c.Args[1], 4), nil
 	}
 	if failed(c) {
@@ -741,7 +732,7 @@ func lsmListModules(c *Call) ([]Range, error) {
 }
 
 // getxattrat reads struct xattr_args {u64 value; u32 size; u32 flags}.
-func getxattrat(c *Call) ([]Range, error) {
+func getxattratWrites(c *Call) ([]Range, error) {
 	if c.Result <= 0 || c.Args[3] == 0 {
 		return nil, nil
 	}
@@ -762,7 +753,7 @@ var ioctlOut = map[uint64]uint64{
 	0x5402:     0,  // TCSETS
 	0x5403:     0,  // TCSETSW
 	0x5404:     0,  // TCSETSF
-	0x5405:     17, // TCGETA: struct termio minus tail padding
+	0x5405:     18, // TCGETA: struct termio (older kernels stored 17 of its bytes)
 	0x5406:     0,  // TCSETA
 	0x5407:     0,  // TCSETAW
 	0x5408:     0,  // TCSETAF
@@ -847,7 +838,7 @@ var ioctlOut = map[uint64]uint64{
 
 // ioctl: by request. An unknown request is an error unless it failed with
 // an errno that means the request was refused before any copy-out.
-func ioctl(c *Call) ([]Range, error) {
+func ioctlWrites(c *Call) ([]Range, error) {
 	req := uint64(uint32(c.Args[1]))
 	size, ok := ioctlOut[req]
 	if !ok {
@@ -865,7 +856,7 @@ func ioctl(c *Call) ([]Range, error) {
 	return span(c.Args[2], size), nil
 }
 
-var fcntl = byArg("fcntl command", 1, 0xffffffff, cases{
+var fcntlWrites = byArg("fcntl command", 1, 0xffffffff, cases{
 	0:    nil,                    // F_DUPFD
 	1:    nil,                    // F_GETFD
 	2:    nil,                    // F_SETFD
@@ -904,7 +895,7 @@ var fcntl = byArg("fcntl command", 1, 0xffffffff, cases{
 // state. PR_SET_SECCOMP and PR_SET_SYSCALL_USER_DISPATCH change how the
 // task's syscalls behave, which rewind's own syscall interception cannot
 // coexist with. PR_SET_TSC is emulated although rewind itself uses it.
-var prctl = byArg("prctl option", 0, 0xffffffff, cases{
+var prctlWrites = byArg("prctl option", 0, 0xffffffff, cases{
 	1:          nil,                      // PR_SET_PDEATHSIG
 	2:          out(1, 4),                // PR_GET_PDEATHSIG
 	3:          nil,                      // PR_GET_DUMPABLE
@@ -994,7 +985,7 @@ var (
 )
 
 // archPrctl: the getters store an unsigned long through arg 2.
-var archPrctl = byArg("arch_prctl code", 0, 0xffffffff, cases{
+var archPrctlWrites = byArg("arch_prctl code", 0, 0xffffffff, cases{
 	0x1001: nil,       // ARCH_SET_GS
 	0x1002: nil,       // ARCH_SET_FS
 	0x1003: out(1, 8), // ARCH_GET_FS
@@ -1022,20 +1013,20 @@ var archPrctl = byArg("arch_prctl code", 0, 0xffffffff, cases{
 
 // The SysV IPC control calls; cmd may carry IPC_64 (0x100).
 var (
-	shmctl = byArg("shmctl command", 1, 0xff, cases{
+	shmctlWrites = byArg("shmctl command", 1, 0xff, cases{
 		0: nil, 1: nil, // IPC_RMID, IPC_SET
 		2: out(2, sizeofShmidDs), 13: out(2, sizeofShmidDs), 15: out(2, sizeofShmidDs), // IPC_STAT, SHM_STAT, SHM_STAT_ANY
 		3:  out(2, sizeofShminfo), // IPC_INFO
 		14: out(2, sizeofShmInfo), // SHM_INFO
 		11: nil, 12: nil,          // SHM_LOCK, SHM_UNLOCK
 	})
-	msgctl = byArg("msgctl command", 1, 0xff, cases{
+	msgctlWrites = byArg("msgctl command", 1, 0xff, cases{
 		0: nil, 1: nil,
 		2: out(2, sizeofMsqidDs), 11: out(2, sizeofMsqidDs), 13: out(2, sizeofMsqidDs), // IPC_STAT, MSG_STAT, MSG_STAT_ANY
 		3: out(2, sizeofMsginfo), 12: out(2, sizeofMsginfo), // IPC_INFO, MSG_INFO
 	})
 	// semctl's fourth argument is union semun, passed by value.
-	semctl = byArg("semctl command", 2, 0xff, cases{
+	semctlWrites = byArg("semctl command", 2, 0xff, cases{
 		0: nil, 1: nil,
 		2: out(3, sizeofSemidDs), 18: out(3, sizeofSemidDs), 20: out(3, sizeofSemidDs), // IPC_STAT, SEM_STAT, SEM_STAT_ANY
 		3: out(3, sizeofSeminfo), 19: out(3, sizeofSeminfo), // IPC_INFO, SEM_INFO
@@ -1044,21 +1035,21 @@ var (
 	})
 )
 
-var syslog = byArg("syslog action", 0, 0xffffffff, cases{
+var syslogWrites = byArg("syslog action", 0, 0xffffffff, cases{
 	0: nil, 1: nil, 5: nil, 6: nil, 7: nil, 8: nil, 9: nil, 10: nil,
 	2: resultBytes(1), 3: resultBytes(1), 4: resultBytes(1), // READ, READ_ALL, READ_CLEAR
 })
 
-var sysfs = byArg("sysfs option", 0, 0xffffffff, cases{
+var sysfsWrites = byArg("sysfs option", 0, 0xffffffff, cases{
 	1: nil, 3: nil,
 	2: cstring(2, 256), // filesystem type name
 })
 
-var keyctl = byArg("keyctl operation", 0, 0xffffffff, cases{
+var keyctlWrites = byArg("keyctl operation", 0, 0xffffffff, cases{
 	0: nil, 1: nil, 2: nil, 3: nil, 4: nil, 5: nil, 7: nil, 8: nil, 9: nil, 10: nil,
 	12: nil, 13: nil, 14: nil, 15: nil, 16: nil, 18: nil, 19: nil, 20: nil, 21: nil, 22: nil,
 	28: nil, 29: nil, 30: nil, 32: nil,
-	6: keyctlBuf, 11: keyctlBuf, 17: keyctlBuf, // DESCRIBE, READ, GET_SECURITY
+	6: keyctlBufWrites, 11: keyctlBufWrites, 17: keyctlBufWrites, // DESCRIBE, READ, GET_SECURITY
 	23: ifNonZero(3, resultBytes(2)),                           // DH_COMPUTE
 	24: out(4, sizeofKeyPkeyQuery),                             // PKEY_QUERY
 	25: resultBytes(4), 26: resultBytes(4), 27: resultBytes(4), // PKEY_ENCRYPT, _DECRYPT, _SIGN

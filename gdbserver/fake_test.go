@@ -124,7 +124,7 @@ func (f *fakeTarget) ReadMemory(addr uint64, buf []byte) (int, error) {
 
 func (f *fakeTarget) Auxv() ([]byte, error) {
 	auxv := make([]byte, 32)
-	auxv[0] = 9 // AT_ENTRY
+	auxv[0] = 9                           // AT_ENTRY
 	copy(auxv[8:], []byte{0, 0x01, 0x40}) // AT_ENTRY 0x400100
 	return auxv, nil
 }

@@ -165,7 +165,7 @@ func (ss *session) resume(a Action) error {
 		return ss.replyErr(ErrExited)
 	}
 	for {
-		st, err := ss.runTarget(a)
+		st, interrupted, err := ss.runTarget(a)
 		if err != nil {
 			if errors.Is(err, errClientGone) {
 				return err
@@ -181,7 +181,8 @@ func (ss *session) resume(a Action) error {
 		ss.srv.setStop(st)
 		// QPassSignals: signals the client does not want to hear about
 		// are delivered and the target goes on.
-		if st.Kind == StopSignal && st.Signal != 0 && ss.passSignals[st.Signal] && a.Dir == Forward && !a.Step {
+		// An interrupt ends the run whatever the signal.
+		if !interrupted && st.Kind == StopSignal && st.Signal != 0 && ss.passSignals[st.Signal] && a.Dir == Forward && !a.Step {
 			a = Action{Tid: st.Tid, Signal: st.Signal}
 			continue
 		}
@@ -196,12 +197,14 @@ var errClientGone = errors.New("client disconnected while the target ran")
 
 // runTarget calls Target.Resume in a goroutine and cancels its context
 // when the client sends an interrupt. Packets other than interrupts that
-// arrive meanwhile are kept for after the stop.
-func (ss *session) runTarget(a Action) (Stop, error) {
+// arrive meanwhile are kept for after the stop. interrupted says whether
+// the client interrupted the run.
+func (ss *session) runTarget(a Action) (st Stop, interrupted bool, err error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if ss.events == nil {
-		return ss.t.Resume(ctx, a)
+		st, err = ss.t.Resume(ctx, a)
+		return st, false, err
 	}
 	type result struct {
 		st  Stop
@@ -216,20 +219,21 @@ func (ss *session) runTarget(a Action) (Stop, error) {
 	for {
 		select {
 		case r := <-done:
-			return r.st, r.err
+			return r.st, interrupted, r.err
 		case ev, ok := <-events:
 			switch {
 			case !ok:
 				// The client is gone: stop the target and end.
 				cancel()
 				<-done
-				return Stop{}, errClientGone
+				return Stop{}, true, errClientGone
 			case errors.Is(ev.err, ErrInterrupt):
+				interrupted = true
 				cancel()
 			case ev.err != nil && !Recoverable(ev.err):
 				cancel()
 				<-done
-				return Stop{}, fmt.Errorf("%w: %v", errClientGone, ev.err)
+				return Stop{}, true, fmt.Errorf("%w: %v", errClientGone, ev.err)
 			default:
 				ss.pending = append(ss.pending, ev)
 			}

@@ -87,8 +87,9 @@ func injectOK(t *tracee.Proc, nr uint64, args ...uint64) error {
 // debugRegOffset is offsetof(struct user, u_debugreg) on x86-64.
 const debugRegOffset = 848
 
-// probeDebugRegs arms an execute breakpoint in DR0 at the tracee's next
-// instruction and checks that it fires. On some VMs the registers accept
+// probeDebugRegs arms a write watchpoint in DR0 on the stack slot the
+// tracee's first call (ld.so's _start calls _dl_start) pushes its return
+// address to, and checks that it fires. On some VMs the registers accept
 // values but never trigger.
 func probeDebugRegs(t *tracee.Proc) error {
 	regs, err := t.Regs()
@@ -102,10 +103,11 @@ func probeDebugRegs(t *tracee.Proc) error {
 		}
 		return nil
 	}
-	if err := poke(0, regs.Rip); err != nil {
+	if err := poke(0, regs.Rsp-8); err != nil {
 		return fmt.Errorf("setting DR0: %w", err)
 	}
-	if err := poke(7, 1); err != nil {
+	const enable0, write0, len8 = 1, 1 << 16, 2 << 18
+	if err := poke(7, enable0|write0|len8); err != nil {
 		return fmt.Errorf("setting DR7: %w", err)
 	}
 	if err := t.Cont(0); err != nil {
@@ -123,7 +125,7 @@ func probeDebugRegs(t *tracee.Proc) error {
 		}
 		return fmt.Errorf("a trap arrived but DR6 is %#x", dr6)
 	}
-	return fmt.Errorf("an armed execute breakpoint never fired (%s)", tracee.Describe(ws))
+	return fmt.Errorf("an armed write watchpoint never fired (%s)", tracee.Describe(ws))
 }
 
 // ProbeCPUIDFaulting reports whether CPUID can be trapped (ARCH_SET_CPUID).

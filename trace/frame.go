@@ -81,8 +81,8 @@ type Frame struct {
 	Mem    []MemWrite
 	Map    *Mapping // file-backed mmap
 	// KindExec
-	Exe     string // path of the program as the kernel saw it
-	ExeFile string // copy under files/
+	Exe     string    // path of the program as the kernel saw it
+	ExeFile string    // copy under files/
 	Files   []Mapping // other files mapped by the kernel at exec (the ELF interpreter)
 	// KindSignal
 	Signo   int32

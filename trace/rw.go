@@ -238,6 +238,9 @@ func (d *decoder) mem() []MemWrite {
 		d.fail("memory write count out of range")
 		return nil
 	}
+	if n == 0 {
+		return nil
+	}
 	ws := make([]MemWrite, 0, n)
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		addr := d.uvarint()
@@ -291,3 +294,5 @@ func DecodeFrame(b []byte) (*Frame, error) {
 	}
 	return f, nil
 }
+
+func putUvarint(b []byte, v uint64) int { return binary.PutUvarint(b, v) }
