@@ -86,6 +86,9 @@ type recording struct {
 	atExit    bool // no instruction ran since the last syscall exit
 	pending   []pendingSignal
 	injected  *pendingSignal
+	// interrupted is the last call that may continue as restart_syscall.
+	interrupted     *arch.Syscall
+	interruptedArgs [6]uint64
 	// stdout and stderr identify the recording's output files.
 	stdout, stderr *unix.Stat_t
 }
@@ -309,8 +312,23 @@ func (r *recording) syscallExit() error {
 		if err := r.t.SetRegs(&after); err != nil {
 			return err
 		}
-	case sc.Policy == arch.Emulate && f.Result > -4096 && sc.Writes != nil:
-		ranges, err := sc.Writes(&arch.Call{Nr: sc.Nr, Args: args(&entry), Result: f.Result, Mem: r.t})
+	case sc.Policy == arch.Emulate && f.Result > -4096 && (sc.Writes != nil || sc.Nr == arch.SysRestartSyscall):
+		call := &arch.Call{Nr: sc.Nr, Args: args(&entry), Result: f.Result, Mem: r.t}
+		rule := sc
+		if sc.Nr == arch.SysRestartSyscall {
+			// The kernel resumes the interrupted call with its arguments:
+			// it writes what that call writes.
+			if r.interrupted == nil {
+				return &UnsupportedError{Frame: r.w.Frames, What: "restart_syscall without an interrupted call"}
+			}
+			rule = r.interrupted
+			call.Nr, call.Args = r.interrupted.Nr, r.interruptedArgs
+		}
+		var ranges []arch.Range
+		var err error
+		if rule.Writes != nil {
+			ranges, err = rule.Writes(call)
+		}
 		if err != nil {
 			return &UnsupportedError{Frame: r.w.Frames, What: fmt.Sprintf("%s: %v", sc.Name, err)}
 		}
@@ -331,6 +349,10 @@ func (r *recording) syscallExit() error {
 		if err := r.fileMapping(f, &entry); err != nil {
 			return err
 		}
+	}
+	const errRestartBlock = -516 // ERESTART_RESTARTBLOCK: may resume as restart_syscall
+	if f.Result == errRestartBlock && sc.Nr != arch.SysRestartSyscall {
+		r.interrupted, r.interruptedArgs = sc, args(&entry)
 	}
 	if isWrite(sc.Nr) && f.Result > 0 {
 		f.Flags |= r.outputFlag(int32(entry.Rdi))
