@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -33,6 +34,23 @@ type Session struct {
 	sig   int   // signal to deliver at the next resume
 	exit  unix.WaitStatus
 	done  bool
+	dir   string
+
+	next *trace.Frame     // the frame to replay next, once read
+	held *unix.WaitStatus // a stop that already happened, for the next resume
+	// atEnd: stopped at the entry of the final exit, so the program can
+	// still be inspected (what rr reports as the end of the replay).
+	atEnd bool
+	bps   map[uint64]byte // software breakpoints: address → displaced byte
+	// stopSent: Interrupt sent SIGSTOP; interrupted: it arrived where the
+	// replay could not stop, so it stops at the next frame boundary.
+	stopSent    atomic.Bool
+	pid         atomic.Int64 // live pid of the replay, for Interrupt
+	interrupted bool
+	auxv        []byte
+	files       map[string]string // original path → copy in the trace
+	exe         string            // the program's path as recorded
+	tid         int               // the program's recorded pid
 }
 
 // Open starts replaying the trace in dir: it checks the trace and the
@@ -42,7 +60,7 @@ func Open(dir string, opts Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{opts: opts, r: r}
+	s := &Session{opts: opts, r: r, dir: dir, bps: map[uint64]byte{}, files: map[string]string{}}
 	if err := s.start(); err != nil {
 		s.Close()
 		return nil, err
@@ -99,11 +117,12 @@ func (s *Session) start() error {
 	}
 	defer devnull.Close()
 	t, err := tracee.Spawn(tracee.SpawnOptions{Path: s.r.File(f.ExeFile), Argv: h.Args, Env: h.Env, Dir: dir,
-		Files: []*os.File{devnull, devnull, devnull}})
+		Files: []*os.File{devnull, devnull, devnull}, Setpgid: true})
 	if err != nil {
 		return fmt.Errorf("starting %s: %w", f.Exe, err)
 	}
 	s.t = t
+	s.pid.Store(int64(t.Pid))
 	if err := s.applyExec(f); err != nil {
 		return err
 	}
@@ -125,6 +144,12 @@ func (s *Session) applyExec(f *trace.Frame) error {
 		if err := s.t.WriteMem(w.Addr, w.Data); err != nil {
 			return fmt.Errorf("restoring the initial stack: %w", err)
 		}
+		s.auxv = auxvOf(w.Data)
+	}
+	s.exe, s.tid = f.Exe, int(f.Tid)
+	s.files[f.Exe] = s.r.File(f.ExeFile)
+	for _, m := range f.Files {
+		s.files[m.Path] = s.r.File(m.File)
 	}
 	return s.t.SetRegs(&f.Regs)
 }
@@ -159,10 +184,7 @@ func (s *Session) Step() error {
 	if s.done {
 		return io.EOF
 	}
-	f, err := s.r.Read()
-	if err == io.EOF {
-		return fmt.Errorf("%s: the trace ends without the program's exit (incomplete recording)", s.r.Dir)
-	}
+	f, err := s.peek()
 	if err != nil {
 		return err
 	}
@@ -181,24 +203,80 @@ func (s *Session) Step() error {
 	if err != nil {
 		return err
 	}
+	s.next = nil
 	s.frame++
 	return nil
 }
 
-// resume continues the tracee to its next stop, delivering a pending signal.
-func (s *Session) resume() (unix.WaitStatus, error) {
-	sig := s.sig
-	s.sig = 0
-	if err := s.t.Syscall(sig); err != nil {
-		return 0, fmt.Errorf("resume: %w", err)
+// peek returns the next frame without consuming it.
+func (s *Session) peek() (*trace.Frame, error) {
+	if s.next != nil {
+		return s.next, nil
 	}
-	return s.t.Wait()
+	f, err := s.r.Read()
+	if err == io.EOF {
+		return nil, fmt.Errorf("%s: the trace ends without the program's exit (incomplete recording)", s.r.Dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.next = f
+	return f, nil
+}
+
+// resume continues the tracee to its next stop, delivering a pending
+// signal. With first set, the program's own code may run before the stop
+// (the first resume of a frame): a breakpoint or an interrupt may then
+// end it, before the frame changed anything, so the frame is replayed
+// again from the start on the next resume.
+func (s *Session) resume(first bool) (unix.WaitStatus, error) {
+	if s.held != nil {
+		ws := *s.held
+		s.held = nil
+		return ws, nil
+	}
+	for {
+		sig := s.sig
+		s.sig = 0
+		if err := s.t.Syscall(sig); err != nil {
+			return 0, fmt.Errorf("resume: %w", err)
+		}
+		ws, err := s.t.Wait()
+		if err != nil {
+			return ws, err
+		}
+		if ws.Stopped() && ws.StopSignal() == unix.SIGSTOP && s.stopSent.Swap(false) {
+			if first {
+				return ws, errInterrupted
+			}
+			s.interrupted = true
+			continue
+		}
+		if first && ws.Stopped() && ws.StopSignal() == unix.SIGTRAP && ws.TrapCause() == 0 {
+			if hit, err := s.breakpointHit(); hit || err != nil {
+				return ws, errOr(err, errBreakpoint)
+			}
+		}
+		return ws, nil
+	}
+}
+
+func errOr(err, otherwise error) error {
+	if err != nil {
+		return err
+	}
+	return otherwise
 }
 
 // expectStop resumes and checks the tracee stops with want and registers
 // equal to regs (nil: unchecked).
 func (s *Session) expectStop(f *trace.Frame, want unix.Signal, what string, regs *unix.PtraceRegs) (unix.PtraceRegs, error) {
-	ws, err := s.resume()
+	return s.expectStopFirst(f, want, what, regs, false)
+}
+
+// expectStopFirst is expectStop for the first resume of a frame.
+func (s *Session) expectStopFirst(f *trace.Frame, want unix.Signal, what string, regs *unix.PtraceRegs, first bool) (unix.PtraceRegs, error) {
+	ws, err := s.resume(first)
 	if err != nil {
 		return unix.PtraceRegs{}, err
 	}
@@ -234,7 +312,7 @@ func (s *Session) describeStop(ws unix.WaitStatus) string {
 
 func (s *Session) syscall(f *trace.Frame) error {
 	name := arch.SyscallName(f.Nr)
-	regs, err := s.expectStop(f, tracee.StopSyscall, "entry to "+name, &f.Regs)
+	regs, err := s.expectStopFirst(f, tracee.StopSyscall, "entry to "+name, &f.Regs, true)
 	if err != nil {
 		return err
 	}
@@ -325,6 +403,7 @@ func (s *Session) mmap(f *trace.Frame, regs unix.PtraceRegs) error {
 		if err := s.fillMapping(f, after.Rax, entry.Rsi); err != nil {
 			return err
 		}
+		s.files[f.Map.Path] = s.r.File(f.Map.File)
 	}
 	after.Rdi, after.Rsi, after.Rdx, after.R10, after.R8, after.R9 = entry.Rdi, entry.Rsi, entry.Rdx, entry.R10, entry.R8, entry.R9
 	return s.t.SetRegs(&after)
@@ -421,7 +500,7 @@ func (s *Session) execve(f *trace.Frame, regs unix.PtraceRegs) error {
 	if err := s.t.SetRegs(&regs); err != nil {
 		return err
 	}
-	ws, err := s.resume()
+	ws, err := s.resume(false)
 	if err != nil {
 		return err
 	}
@@ -446,7 +525,8 @@ func (s *Session) signal(f *trace.Frame) error {
 			return err
 		}
 	}
-	if _, err := s.expectStop(f, want, "signal "+unix.SignalName(want), &f.Regs); err != nil {
+	sync := f.Flags&trace.FlagSyncSignal != 0
+	if _, err := s.expectStopFirst(f, want, "signal "+unix.SignalName(want), &f.Regs, sync); err != nil {
 		return err
 	}
 	if f.Flags&trace.FlagSyncSignal == 0 {
@@ -459,14 +539,14 @@ func (s *Session) signal(f *trace.Frame) error {
 }
 
 func (s *Session) insn(f *trace.Frame) error {
-	if _, err := s.expectStop(f, unix.SIGSEGV, "trapped instruction", &f.Regs); err != nil {
+	if _, err := s.expectStopFirst(f, unix.SIGSEGV, "trapped instruction", &f.Regs, true); err != nil {
 		return err
 	}
 	return s.t.SetRegs(&f.After)
 }
 
 func (s *Session) exited(f *trace.Frame) error {
-	ws, err := s.resume()
+	ws, err := s.resume(false)
 	if err != nil {
 		return err
 	}
@@ -474,6 +554,7 @@ func (s *Session) exited(f *trace.Frame) error {
 		return s.diverged(f, "program end differs", tracee.Describe(unix.WaitStatus(f.Status)), s.describeStop(ws))
 	}
 	s.t.Release()
+	s.pid.Store(0)
 	s.done, s.exit = true, ws
 	return nil
 }

@@ -28,6 +28,9 @@ type SpawnOptions struct {
 	Env   []string
 	Dir   string
 	Files []*os.File // stdin, stdout, stderr
+	// Setpgid puts the program in a process group of its own, out of
+	// reach of the terminal's Ctrl-C (which belongs to the debugger).
+	Setpgid bool
 }
 
 // Spawn starts a program stopped at its first instruction, traced, with
@@ -45,7 +48,7 @@ func Spawn(o SpawnOptions) (*Proc, error) {
 		Dir:   o.Dir,
 		Env:   o.Env,
 		Files: o.Files,
-		Sys:   &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL},
+		Sys:   &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL, Setpgid: o.Setpgid},
 	})
 	if err != nil {
 		return nil, err

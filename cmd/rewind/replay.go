@@ -3,15 +3,48 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
+	"log"
+	"net"
 	"os"
+	"os/exec"
+	"os/signal"
 	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
 
+	"rewind/gdbserver"
 	"rewind/replayer"
 )
 
+type replayFlags struct {
+	auto     bool
+	port     int
+	host     string
+	unixPath string
+	keep     bool
+	wireLog  bool
+}
+
 func cmdReplay(args []string) error {
 	fl := flag.NewFlagSet("replay", flag.ContinueOnError)
-	auto := fl.Bool("a", false, "autopilot: replay without a debugger, re-emitting the program's output")
+	var o replayFlags
+	fl.BoolVar(&o.auto, "a", false, "autopilot: replay without a debugger, re-emitting the program's output")
+	fl.IntVar(&o.port, "s", -1, "only serve the debugger protocol on `PORT` (0 picks a free one) and print how to attach")
+	fl.IntVar(&o.port, "dbgport", -1, "same as -s")
+	fl.StringVar(&o.host, "dbghost", "127.0.0.1", "address to listen on (anything but loopback lets others run code as you)")
+	fl.StringVar(&o.unixPath, "unix", "", "serve on a Unix socket at `PATH` (created 0600) instead of TCP")
+	fl.BoolVar(&o.keep, "k", false, "keep serving after the debugger detaches")
+	fl.BoolVar(&o.wireLog, "log-gdbwire", false, "log every protocol packet to stderr")
+	// Arguments after "--" go to gdb.
+	var gdbArgs []string
+	for i, a := range args {
+		if a == "--" {
+			args, gdbArgs = args[:i], args[i+1:]
+			break
+		}
+	}
 	if err := fl.Parse(args); err != nil {
 		return fail(exitFailed, nil)
 	}
@@ -19,9 +52,13 @@ func cmdReplay(args []string) error {
 	if err != nil {
 		return err
 	}
-	if !*auto {
-		return errors.New("replay: only autopilot (-a) is available in this build")
+	if o.auto {
+		return autopilot(dir)
 	}
+	return serve(dir, o, gdbArgs)
+}
+
+func autopilot(dir string) error {
 	runtime.LockOSThread() // every ptrace request from this thread
 	defer runtime.UnlockOSThread()
 	s, err := replayer.Open(dir, replayer.Options{Stdout: os.Stdout, Stderr: os.Stderr, Warn: func(m string) { warnf("warning: %s", m) }})
@@ -38,4 +75,84 @@ func cmdReplay(args []string) error {
 	}
 	_, ws := s.Done()
 	return fail(exitCode(ws), nil)
+}
+
+// serve replays under the debugger protocol: with -s only serving, else
+// starting gdb already connected.
+func serve(dir string, o replayFlags, gdbArgs []string) error {
+	t, err := replayer.NewTarget(dir, replayer.Options{Warn: func(m string) { warnf("warning: %s", m) }})
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	ln, addr, err := listen(o)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	opts := gdbserver.Options{Log: log.New(os.Stderr, "rewind: ", 0)}
+	if o.wireLog {
+		opts.WireLog = os.Stderr
+	}
+	srv := gdbserver.New(t, opts)
+	// Ctrl-C belongs to the debugger (it sends an interrupt packet); the
+	// replayed program runs in its own process group.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	go func() {
+		for range sigs {
+		}
+	}()
+
+	target := "extended-remote " + addr
+	launch := []string{"gdb", "-l", "10000", "-ex", "set sysroot /", "-ex", "target " + target, t.ExecFile()}
+	if o.port >= 0 || o.unixPath != "" {
+		// rr's launch lines, which Delve parses.
+		fmt.Fprintf(os.Stderr, "Launch debugger with\n  %s\n", quoteAll(launch))
+		err := srv.ServeListener(ln, o.keep)
+		if errors.Is(err, gdbserver.ErrKilled) {
+			return nil
+		}
+		return err
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.ServeListener(ln, false) }()
+	gdb := exec.Command("gdb", append(launch[1:], gdbArgs...)...)
+	gdb.Stdin, gdb.Stdout, gdb.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := gdb.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return fail(ee.ExitCode(), nil)
+		}
+		return fmt.Errorf("starting gdb: %w (install gdb, or use -s PORT to attach another debugger)", err)
+	}
+	return nil
+}
+
+func listen(o replayFlags) (net.Listener, string, error) {
+	if o.unixPath != "" {
+		old := syscall.Umask(0o177) // the socket is created 0600
+		ln, err := net.Listen("unix", o.unixPath)
+		syscall.Umask(old)
+		return ln, o.unixPath, err
+	}
+	if ip := net.ParseIP(o.host); ip == nil || !ip.IsLoopback() {
+		warnf("warning: listening on %s: anyone who can reach this port can run code as this user", o.host)
+	}
+	port := max(o.port, 0)
+	ln, err := net.Listen("tcp", net.JoinHostPort(o.host, strconv.Itoa(port)))
+	if err != nil {
+		return nil, "", err
+	}
+	return ln, ln.Addr().String(), nil
+}
+
+// quoteAll renders a command line the way rr prints it.
+func quoteAll(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
 }

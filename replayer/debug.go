@@ -1,0 +1,401 @@
+package replayer
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"rewind/arch"
+	"rewind/trace"
+	"rewind/tracee"
+)
+
+var (
+	errBreakpoint  = errors.New("breakpoint hit")
+	errInterrupted = errors.New("interrupted")
+	// ErrNoCheckpoints: restarting at a checkpoint needs the checkpoint
+	// support that is not built yet.
+	ErrNoCheckpoints = errors.New("checkpoints are not supported yet")
+)
+
+// StopReason says why a forward run or step ended.
+type StopReason int
+
+const (
+	StoppedStep       StopReason = iota // one instruction was executed
+	StoppedBreakpoint                   // at a software breakpoint
+	StoppedSignal                       // a recorded signal is about to be delivered
+	StoppedInterrupt                    // the debugger interrupted
+	StoppedEnd                          // at the end of the recording (the exit is next)
+	StoppedExited                       // the program has ended
+)
+
+// Stopped describes where a forward run or step ended.
+type Stopped struct {
+	Reason StopReason
+	Signal int             // StoppedSignal
+	Status unix.WaitStatus // StoppedExited
+}
+
+const int3 = 0xcc
+
+// Tid is the recorded thread id of the replayed program.
+func (s *Session) Tid() int { return s.tid }
+
+// ExePath is the program's path as recorded.
+func (s *Session) ExePath() string { return s.exe }
+
+// Header returns the trace's header.
+func (s *Session) Header() *trace.Header { return s.r.Header }
+
+// Auxv returns the auxiliary vector the program started with.
+func (s *Session) Auxv() []byte { return s.auxv }
+
+// FileCopy returns the trace's copy of a file the program mapped.
+func (s *Session) FileCopy(path string) (string, bool) {
+	c, ok := s.files[path]
+	return c, ok
+}
+
+// Registers returns the registers of the replayed thread.
+func (s *Session) Registers() (*arch.RegisterSet, error) {
+	if s.done {
+		return nil, errors.New("the program has exited")
+	}
+	regs, err := s.t.Regs()
+	if err != nil {
+		return nil, err
+	}
+	xs, _ := s.t.XState() // FP state is optional: zeros when unreadable
+	return &arch.RegisterSet{Regs: regs, XSave: xs}, nil
+}
+
+// ReadMemory reads as much of [addr, addr+len(buf)) as is mapped, with
+// breakpoints hidden.
+func (s *Session) ReadMemory(addr uint64, buf []byte) (int, error) {
+	if s.done {
+		return 0, errors.New("the program has exited")
+	}
+	n := 0
+	for n < len(buf) {
+		chunk := min(len(buf)-n, int(4096-(addr+uint64(n))%4096))
+		if err := s.t.ReadMem(addr+uint64(n), buf[n:n+chunk]); err != nil {
+			if n == 0 {
+				return 0, err
+			}
+			break
+		}
+		n += chunk
+	}
+	for a, orig := range s.bps {
+		if a >= addr && a < addr+uint64(n) {
+			buf[a-addr] = orig
+		}
+	}
+	return n, nil
+}
+
+// MapsPid is the live pid whose /proc/PID/maps describes the replay.
+func (s *Session) MapsPid() int { return s.t.Pid }
+
+// SetBreakpoint inserts a software breakpoint.
+func (s *Session) SetBreakpoint(addr uint64) error {
+	if _, ok := s.bps[addr]; ok {
+		return nil
+	}
+	var b [1]byte
+	if err := s.t.ReadMem(addr, b[:]); err != nil {
+		return fmt.Errorf("breakpoint at %#x: %w", addr, err)
+	}
+	if err := s.t.WriteMem(addr, []byte{int3}); err != nil {
+		return fmt.Errorf("breakpoint at %#x: %w", addr, err)
+	}
+	s.bps[addr] = b[0]
+	return nil
+}
+
+// ClearBreakpoint removes a software breakpoint.
+func (s *Session) ClearBreakpoint(addr uint64) error {
+	orig, ok := s.bps[addr]
+	if !ok {
+		return nil
+	}
+	delete(s.bps, addr)
+	if s.done {
+		return nil
+	}
+	return s.t.WriteMem(addr, []byte{orig})
+}
+
+// breakpointHit checks whether a SIGTRAP stop is one of our int3s and, if
+// so, moves the pc back onto the breakpoint.
+func (s *Session) breakpointHit() (bool, error) {
+	regs, err := s.t.Regs()
+	if err != nil {
+		return false, err
+	}
+	if _, ok := s.bps[regs.Rip-1]; !ok {
+		return false, nil
+	}
+	info, err := s.t.Siginfo()
+	if err != nil {
+		return false, err
+	}
+	if int32(binary.LittleEndian.Uint32(info[8:])) != arch.SI_KERNEL {
+		return false, nil
+	}
+	regs.Rip--
+	return true, s.t.SetRegs(&regs)
+}
+
+// Interrupt stops a Continue promptly. Unlike the other methods it may be
+// called from any goroutine.
+func (s *Session) Interrupt() {
+	pid := int(s.pid.Load())
+	if pid == 0 {
+		return
+	}
+	s.stopSent.Store(true)
+	unix.Tgkill(pid, pid, unix.SIGSTOP)
+}
+
+func isExit(f *trace.Frame) bool {
+	return f.Kind == trace.KindSyscall && (f.Nr == unix.SYS_EXIT_GROUP || f.Nr == unix.SYS_EXIT)
+}
+
+// toEnd runs to the entry of the final exit and stays there.
+func (s *Session) toEnd(f *trace.Frame) (Stopped, error) {
+	_, err := s.expectStopFirst(f, tracee.StopSyscall, "entry to "+arch.SyscallName(f.Nr), &f.Regs, true)
+	if err == nil {
+		s.held = nil
+		s.atEnd = true
+		return Stopped{Reason: StoppedEnd}, nil
+	}
+	return s.stopFor(err)
+}
+
+// stopFor turns the errors that end a run early into stops.
+func (s *Session) stopFor(err error) (Stopped, error) {
+	switch {
+	case errors.Is(err, errBreakpoint):
+		return Stopped{Reason: StoppedBreakpoint}, nil
+	case errors.Is(err, errInterrupted):
+		return Stopped{Reason: StoppedInterrupt}, nil
+	}
+	return Stopped{}, err
+}
+
+// Continue replays forward until a breakpoint, a recorded signal, an
+// interrupt or the end of the recording.
+func (s *Session) Continue() (Stopped, error) {
+	if st, ok := s.finished(); ok {
+		return st, nil
+	}
+	if regs, err := s.t.Regs(); err == nil {
+		if _, ok := s.bps[regs.Rip]; ok {
+			st, err := s.StepInsn()
+			if err != nil || st.Reason != StoppedStep {
+				return st, err
+			}
+		}
+	}
+	for {
+		if s.interrupted {
+			s.interrupted = false
+			return Stopped{Reason: StoppedInterrupt}, nil
+		}
+		f, err := s.peek()
+		if err != nil {
+			return Stopped{}, err
+		}
+		if isExit(f) {
+			return s.toEnd(f)
+		}
+		if err := s.Step(); err != nil {
+			return s.stopFor(err)
+		}
+		if f.Kind == trace.KindSignal {
+			return Stopped{Reason: StoppedSignal, Signal: int(f.Signo)}, nil
+		}
+	}
+}
+
+func (s *Session) finished() (Stopped, bool) {
+	switch {
+	case s.done:
+		return Stopped{Reason: StoppedExited, Status: s.exit}, true
+	case s.atEnd:
+		return Stopped{Reason: StoppedEnd}, true
+	}
+	return Stopped{}, false
+}
+
+// StepInsn executes one instruction of the program.
+func (s *Session) StepInsn() (Stopped, error) {
+	if st, ok := s.finished(); ok {
+		return st, nil
+	}
+	regs, err := s.t.Regs()
+	if err != nil {
+		return Stopped{}, err
+	}
+	code := make([]byte, 2)
+	if _, err := s.ReadMemory(regs.Rip, code); err == nil && bytes.Equal(code, arch.InsnSyscall) {
+		// Never let a syscall run under PTRACE_SINGLESTEP (it would run
+		// for real): replay its frame, which ends right after it.
+		f, err := s.peek()
+		if err != nil {
+			return Stopped{}, err
+		}
+		if isExit(f) {
+			return s.toEnd(f)
+		}
+		if f.Kind == trace.KindSyscall {
+			if err := s.Step(); err != nil {
+				return s.stopFor(err)
+			}
+			return Stopped{Reason: StoppedStep}, nil
+		}
+	}
+	orig, onBp := s.bps[regs.Rip]
+	if onBp {
+		if err := s.t.WriteMem(regs.Rip, []byte{orig}); err != nil {
+			return Stopped{}, err
+		}
+	}
+	sig := s.sig
+	s.sig = 0
+	err = s.t.Step(sig)
+	var ws unix.WaitStatus
+	if err == nil {
+		ws, err = s.t.Wait()
+	}
+	if onBp {
+		if werr := s.t.WriteMem(regs.Rip, []byte{int3}); err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		return Stopped{}, err
+	}
+	switch {
+	case ws.Stopped() && ws.StopSignal() == unix.SIGTRAP && ws.TrapCause() == 0:
+		if hit, err := s.breakpointHit(); hit || err != nil {
+			return Stopped{Reason: StoppedBreakpoint}, err
+		}
+		return Stopped{Reason: StoppedStep}, nil
+	case ws.Stopped() && ws.StopSignal() == unix.SIGSTOP && s.stopSent.Swap(false):
+		return Stopped{Reason: StoppedInterrupt}, nil
+	}
+	// A trapped instruction or a fault: the next frame explains it.
+	s.held = &ws
+	f, err := s.peek()
+	if err != nil {
+		return Stopped{}, err
+	}
+	if err := s.Step(); err != nil {
+		return s.stopFor(err)
+	}
+	if f.Kind == trace.KindSignal {
+		return Stopped{Reason: StoppedSignal, Signal: int(f.Signo)}, nil
+	}
+	return Stopped{Reason: StoppedStep}, nil
+}
+
+// Restart replays again from the start ("" or "0"), or up to event N
+// ("N"). Breakpoints are kept where they can be inserted.
+func (s *Session) Restart(arg string) error {
+	target := int64(0)
+	switch {
+	case arg == "":
+	case arg[0] == 'c':
+		return ErrNoCheckpoints
+	default:
+		n, err := strconv.ParseInt(arg, 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("restart: %q is not an event number", arg)
+		}
+		target = n
+	}
+	if s.t != nil && !s.done {
+		s.t.Kill()
+	}
+	s.r.Close()
+	r, err := trace.Open(s.dir)
+	if err != nil {
+		return err
+	}
+	bps := s.bps
+	s.r, s.t, s.frame, s.sig, s.exit, s.done = r, nil, 0, 0, 0, false
+	s.next, s.held, s.atEnd, s.interrupted = nil, nil, false, false
+	s.bps, s.files = map[uint64]byte{}, map[string]string{}
+	s.stopSent.Store(false)
+	if err := s.start(); err != nil {
+		return err
+	}
+	for s.frame < target {
+		f, err := s.peek()
+		if err != nil {
+			return err
+		}
+		if isExit(f) {
+			break
+		}
+		if err := s.Step(); err != nil {
+			return err
+		}
+	}
+	for addr := range bps {
+		s.SetBreakpoint(addr) // libraries may not be mapped yet: the client sets them again
+	}
+	return nil
+}
+
+// auxvOf extracts the auxiliary vector from an initial stack image.
+func auxvOf(stack []byte) []byte {
+	word := func(off int) (uint64, bool) {
+		if off < 0 || off+8 > len(stack) {
+			return 0, false
+		}
+		return binary.LittleEndian.Uint64(stack[off:]), true
+	}
+	argc, ok := word(0)
+	if !ok || argc > uint64(len(stack)) {
+		return nil
+	}
+	off := 8 * int(argc+2)
+	for {
+		v, ok := word(off)
+		if !ok {
+			return nil
+		}
+		off += 8
+		if v == 0 {
+			break
+		}
+	}
+	start := off
+	for {
+		typ, ok := word(off)
+		if !ok {
+			return nil
+		}
+		off += 16
+		if typ == arch.AT_NULL {
+			return stack[start:min(off, len(stack))]
+		}
+	}
+}
+
+// OpenFile opens the trace's copy of path, or path itself.
+func (s *Session) OpenFile(path string) (*os.File, error) {
+	if c, ok := s.files[path]; ok {
+		return os.Open(c)
+	}
+	return os.Open(path)
+}

@@ -1,0 +1,197 @@
+package replayer
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"rewind/arch"
+	"rewind/gdbserver"
+	"rewind/tracee"
+)
+
+// Target serves a replay to debuggers: it implements gdbserver.Target on
+// a Session, running every Session call on the tracer thread.
+type Target struct {
+	e   *tracee.Executor
+	s   *Session
+	exe string
+}
+
+var _ gdbserver.Target = (*Target)(nil)
+
+// NewTarget opens the trace in dir for debugging.
+func NewTarget(dir string, opts Options) (*Target, error) {
+	t := &Target{e: tracee.NewExecutor()}
+	var err error
+	t.e.Do(func() { t.s, err = Open(dir, opts) })
+	if err != nil {
+		return nil, err
+	}
+	// Clients load the program from this path: the original when it is
+	// still the recorded one, else the trace's copy.
+	t.exe = t.s.exe
+	if c, ok := t.s.FileCopy(t.exe); ok && sameFile(t.exe, c) != nil {
+		t.exe = c
+	}
+	return t, nil
+}
+
+// Session runs f with the session, on the tracer thread.
+func (t *Target) Session(f func(s *Session)) { t.e.Do(func() { f(t.s) }) }
+
+// Close ends the replay.
+func (t *Target) Close() { t.e.Do(t.s.Close) }
+
+func (t *Target) Pid() int         { return t.s.tid }
+func (t *Target) Threads() []int   { return []int{t.s.tid} }
+func (t *Target) ExecFile() string { return t.exe }
+func (t *Target) Reverse() bool    { return false }
+
+func (t *Target) HasAVX() bool {
+	for _, l := range t.s.Header().CPU.Leaves {
+		if l.Leaf == 1 {
+			return l.ECX&(1<<28) != 0
+		}
+	}
+	return true
+}
+
+func (t *Target) Registers(tid int) (rs *arch.RegisterSet, err error) {
+	t.e.Do(func() { rs, err = t.s.Registers() })
+	return
+}
+
+func (t *Target) ReadMemory(addr uint64, buf []byte) (n int, err error) {
+	t.e.Do(func() { n, err = t.s.ReadMemory(addr, buf) })
+	return
+}
+
+func (t *Target) Auxv() ([]byte, error) { return t.s.Auxv(), nil }
+
+func (t *Target) SetBreakpoint(k gdbserver.BreakKind, addr uint64, size int) (err error) {
+	if k != gdbserver.BreakSoftware {
+		return gdbserver.ErrUnsupported
+	}
+	t.e.Do(func() { err = t.s.SetBreakpoint(addr) })
+	return
+}
+
+func (t *Target) ClearBreakpoint(k gdbserver.BreakKind, addr uint64, size int) (err error) {
+	if k != gdbserver.BreakSoftware {
+		return gdbserver.ErrUnsupported
+	}
+	t.e.Do(func() { err = t.s.ClearBreakpoint(addr) })
+	return
+}
+
+func (t *Target) Resume(ctx context.Context, a gdbserver.Action) (gdbserver.Stop, error) {
+	if a.Dir == gdbserver.Reverse {
+		return gdbserver.Stop{}, gdbserver.ErrReverseUnsupported
+	}
+	done, watched := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case <-ctx.Done():
+			t.s.Interrupt()
+		case <-done:
+		}
+	}()
+	// The watcher must be gone before the caller cancels ctx on return.
+	defer func() { close(done); <-watched }()
+	var st Stopped
+	var err error
+	t.e.Do(func() {
+		if a.Step {
+			st, err = t.s.StepInsn()
+		} else {
+			st, err = t.s.Continue()
+		}
+	})
+	if err != nil {
+		return gdbserver.Stop{}, err
+	}
+	return t.stop(st), nil
+}
+
+func (t *Target) stop(st Stopped) gdbserver.Stop {
+	tid := t.s.tid
+	switch st.Reason {
+	case StoppedBreakpoint:
+		return gdbserver.Stop{Kind: gdbserver.StopSWBreak, Tid: tid}
+	case StoppedSignal:
+		return gdbserver.Stop{Kind: gdbserver.StopSignal, Tid: tid, Signal: st.Signal}
+	case StoppedInterrupt:
+		return gdbserver.Stop{Kind: gdbserver.StopSignal, Tid: tid, Signal: int(unix.SIGINT)}
+	case StoppedEnd:
+		return gdbserver.Stop{Kind: gdbserver.StopReplayEnd, Tid: tid}
+	case StoppedExited:
+		if st.Status.Signaled() {
+			return gdbserver.Stop{Kind: gdbserver.StopKilled, Tid: tid, Signal: int(st.Status.Signal())}
+		}
+		return gdbserver.Stop{Kind: gdbserver.StopExited, Tid: tid, Status: st.Status.ExitStatus()}
+	}
+	return gdbserver.Stop{Kind: gdbserver.StopSignal, Tid: tid, Signal: int(unix.SIGTRAP)}
+}
+
+func (t *Target) Restart(arg string) (st gdbserver.Stop, err error) {
+	t.e.Do(func() { err = t.s.Restart(arg) })
+	return gdbserver.Stop{Kind: gdbserver.StopSignal, Tid: t.s.tid, Signal: int(unix.SIGTRAP)}, err
+}
+
+const monitorHelp = `rewind monitor commands:
+  when          print the current event number ("Completed event: N")
+  help          this text
+`
+
+func (t *Target) Monitor(cmd string) (string, error) {
+	fields := strings.Fields(cmd)
+	if len(fields) == 0 {
+		return monitorHelp, nil
+	}
+	switch fields[0] {
+	case "help":
+		return monitorHelp, nil
+	case "when":
+		var n int64
+		t.e.Do(func() { n = t.s.Frame() })
+		return fmt.Sprintf("Completed event: %d\n", n), nil
+	}
+	return "", fmt.Errorf("unknown monitor command %q (try monitor help)", fields[0])
+}
+
+func (t *Target) OpenFile(path string) (gdbserver.File, error) {
+	var f *os.File
+	var err error
+	t.e.Do(func() { f, err = t.s.OpenFile(path) })
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func (t *Target) MemoryRegion(addr uint64) (gdbserver.Region, error) {
+	var pid int
+	t.e.Do(func() { pid = t.s.MapsPid() })
+	maps, err := tracee.ReadMaps(pid)
+	if err != nil {
+		return gdbserver.Region{}, err
+	}
+	next := ^uint64(0)
+	for _, m := range maps {
+		if m.Start <= addr && addr < m.End {
+			return gdbserver.Region{Start: m.Start, Size: m.End - m.Start, Mapped: true,
+				Read: m.Perms[0] == 'r', Write: m.Perms[1] == 'w', Exec: m.Perms[2] == 'x', Name: m.Path}, nil
+		}
+		if m.Start > addr && m.Start < next {
+			next = m.Start
+		}
+	}
+	return gdbserver.Region{Start: addr, Size: next - addr}, nil
+}
+
+func (t *Target) Libraries() ([]gdbserver.Library, error) { return nil, gdbserver.ErrUnsupported }
