@@ -84,9 +84,6 @@ func injectOK(t *tracee.Proc, nr uint64, args ...uint64) error {
 	return nil
 }
 
-// debugRegOffset is offsetof(struct user, u_debugreg) on x86-64.
-const debugRegOffset = 848
-
 // probeDebugRegs arms a write watchpoint in DR0 on the stack slot the
 // tracee's first call (ld.so's _start calls _dl_start) pushes its return
 // address to, and checks that it fires. On some VMs the registers accept
@@ -96,19 +93,12 @@ func probeDebugRegs(t *tracee.Proc) error {
 	if err != nil {
 		return err
 	}
-	poke := func(i int, v uint64) error {
-		_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_POKEUSR, uintptr(t.Pid), uintptr(debugRegOffset+8*i), uintptr(v), 0, 0)
-		if errno != 0 {
-			return errno
-		}
-		return nil
-	}
-	if err := poke(0, regs.Rsp-8); err != nil {
-		return fmt.Errorf("setting DR0: %w", err)
+	if err := t.SetDebugReg(0, regs.Rsp-8); err != nil {
+		return err
 	}
 	const enable0, write0, len8 = 1, 1 << 16, 2 << 18
-	if err := poke(7, enable0|write0|len8); err != nil {
-		return fmt.Errorf("setting DR7: %w", err)
+	if err := t.SetDebugReg(7, enable0|write0|len8); err != nil {
+		return err
 	}
 	if err := t.Cont(0); err != nil {
 		return err
@@ -118,9 +108,8 @@ func probeDebugRegs(t *tracee.Proc) error {
 		return err
 	}
 	if ws.Stopped() && ws.StopSignal() == unix.SIGTRAP {
-		var dr6 uint64
-		_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_PEEKUSR, uintptr(t.Pid), uintptr(debugRegOffset+8*6), uintptr(unsafe.Pointer(&dr6)), 0, 0)
-		if errno == 0 && dr6&1 != 0 {
+		dr6, err := t.DebugReg(6)
+		if err == nil && dr6&1 != 0 {
 			return nil
 		}
 		return fmt.Errorf("a trap arrived but DR6 is %#x", dr6)

@@ -33,6 +33,8 @@ const (
 	StoppedInterrupt                    // the debugger interrupted
 	StoppedEnd                          // at the end of the recording (the exit is next)
 	StoppedExited                       // the program has ended
+	StoppedBegin                        // at the start of the recording (going backwards)
+	StoppedWatch                        // a watchpoint fired (Watch says which)
 )
 
 // Stopped describes where a forward run or step ended.
@@ -40,6 +42,7 @@ type Stopped struct {
 	Reason StopReason
 	Signal int             // StoppedSignal
 	Status unix.WaitStatus // StoppedExited
+	Watch  *watch          // StoppedWatch
 }
 
 const int3 = 0xcc
@@ -103,8 +106,23 @@ func (s *Session) ReadMemory(addr uint64, buf []byte) (int, error) {
 // MapsPid is the live pid whose /proc/PID/maps describes the replay.
 func (s *Session) MapsPid() int { return s.t.Pid }
 
-// SetBreakpoint inserts a software breakpoint.
+// SetBreakpoint sets a software breakpoint for the client.
 func (s *Session) SetBreakpoint(addr uint64) error {
+	if err := s.insert(addr); err != nil {
+		return err
+	}
+	s.user[addr] = true
+	return nil
+}
+
+// ClearBreakpoint removes a client's software breakpoint.
+func (s *Session) ClearBreakpoint(addr uint64) error {
+	delete(s.user, addr)
+	return s.remove(addr)
+}
+
+// insert puts an int3 at addr.
+func (s *Session) insert(addr uint64) error {
 	if _, ok := s.bps[addr]; ok {
 		return nil
 	}
@@ -119,8 +137,8 @@ func (s *Session) SetBreakpoint(addr uint64) error {
 	return nil
 }
 
-// ClearBreakpoint removes a software breakpoint.
-func (s *Session) ClearBreakpoint(addr uint64) error {
+// remove takes the int3 at addr out.
+func (s *Session) remove(addr uint64) error {
 	orig, ok := s.bps[addr]
 	if !ok {
 		return nil
@@ -130,6 +148,18 @@ func (s *Session) ClearBreakpoint(addr uint64) error {
 		return nil
 	}
 	return s.t.WriteMem(addr, []byte{orig})
+}
+
+// armOnly makes exactly the given addresses breakpoints.
+func (s *Session) armOnly(addrs map[uint64]bool) {
+	for a := range s.bps {
+		if !addrs[a] {
+			s.remove(a)
+		}
+	}
+	for a := range addrs {
+		s.insert(a) // an address not mapped yet is left out: the client sets it again
+	}
 }
 
 // breakpointHit checks whether a SIGTRAP stop is one of our int3s and, if
@@ -186,6 +216,8 @@ func (s *Session) stopFor(err error) (Stopped, error) {
 		return Stopped{Reason: StoppedBreakpoint}, nil
 	case errors.Is(err, errInterrupted):
 		return Stopped{Reason: StoppedInterrupt}, nil
+	case errors.Is(err, errWatch):
+		return Stopped{Reason: StoppedWatch, Watch: s.lastWatch}, nil
 	}
 	return Stopped{}, err
 }
@@ -288,6 +320,10 @@ func (s *Session) StepInsn() (Stopped, error) {
 		if hit, err := s.breakpointHit(); hit || err != nil {
 			return Stopped{Reason: StoppedBreakpoint}, err
 		}
+		if w, err := s.watchHit(); w != nil || err != nil {
+			s.lastWatch = w
+			return Stopped{Reason: StoppedWatch, Watch: w}, err
+		}
 		return Stopped{Reason: StoppedStep}, nil
 	case ws.Stopped() && ws.StopSignal() == unix.SIGSTOP && s.stopSent.Swap(false):
 		return Stopped{Reason: StoppedInterrupt}, nil
@@ -330,7 +366,6 @@ func (s *Session) Restart(arg string) error {
 	if err != nil {
 		return err
 	}
-	bps := s.bps
 	s.r, s.t, s.frame, s.sig, s.exit, s.done = r, nil, 0, 0, 0, false
 	s.next, s.held, s.atEnd, s.interrupted = nil, nil, false, false
 	s.bps, s.files = map[uint64]byte{}, map[string]string{}
@@ -350,10 +385,8 @@ func (s *Session) Restart(arg string) error {
 			return err
 		}
 	}
-	for addr := range bps {
-		s.SetBreakpoint(addr) // libraries may not be mapped yet: the client sets them again
-	}
-	return nil
+	s.armOnly(s.user)
+	return s.programDRs()
 }
 
 // auxvOf extracts the auxiliary vector from an initial stack image.

@@ -22,6 +22,10 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	// Warn receives warnings meant for the user.
 	Warn func(string)
+	// NoHardwareWatchpoints refuses watchpoints (the host's debug
+	// registers do not fire, or the user forced it), so clients fall back
+	// to their own.
+	NoHardwareWatchpoints bool
 }
 
 // Session is one replay of a trace. Its methods must run on one locked
@@ -41,7 +45,14 @@ type Session struct {
 	// atEnd: stopped at the entry of the final exit, so the program can
 	// still be inspected (what rr reports as the end of the replay).
 	atEnd bool
-	bps   map[uint64]byte // software breakpoints: address → displaced byte
+	bps   map[uint64]byte // int3s in the program: address → displaced byte
+	user  map[uint64]bool // the client's breakpoints
+	// watches are the client's watchpoints, in the debug registers as
+	// slots unless watchOff (while navigating); lastWatch fired last.
+	watches   []watch
+	slots     []slot
+	watchOff  bool
+	lastWatch *watch
 	// stopSent: Interrupt sent SIGSTOP; interrupted: it arrived where the
 	// replay could not stop, so it stops at the next frame boundary.
 	stopSent    atomic.Bool
@@ -60,7 +71,7 @@ func Open(dir string, opts Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{opts: opts, r: r, dir: dir, bps: map[uint64]byte{}, files: map[string]string{}}
+	s := &Session{opts: opts, r: r, dir: dir, bps: map[uint64]byte{}, user: map[uint64]bool{}, files: map[string]string{}}
 	if err := s.start(); err != nil {
 		s.Close()
 		return nil, err
@@ -255,6 +266,10 @@ func (s *Session) resume(first bool) (unix.WaitStatus, error) {
 		if first && ws.Stopped() && ws.StopSignal() == unix.SIGTRAP && ws.TrapCause() == 0 {
 			if hit, err := s.breakpointHit(); hit || err != nil {
 				return ws, errOr(err, errBreakpoint)
+			}
+			if w, err := s.watchHit(); w != nil || err != nil {
+				s.lastWatch = w
+				return ws, errOr(err, errWatch)
 			}
 		}
 		return ws, nil

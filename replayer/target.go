@@ -2,6 +2,7 @@ package replayer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -49,7 +50,7 @@ func (t *Target) Close() { t.e.Do(t.s.Close) }
 func (t *Target) Pid() int         { return t.s.tid }
 func (t *Target) Threads() []int   { return []int{t.s.tid} }
 func (t *Target) ExecFile() string { return t.exe }
-func (t *Target) Reverse() bool    { return false }
+func (t *Target) Reverse() bool    { return true }
 
 func (t *Target) HasAVX() bool {
 	for _, l := range t.s.Header().CPU.Leaves {
@@ -72,26 +73,40 @@ func (t *Target) ReadMemory(addr uint64, buf []byte) (n int, err error) {
 
 func (t *Target) Auxv() ([]byte, error) { return t.s.Auxv(), nil }
 
+var watchKinds = map[gdbserver.BreakKind]WatchKind{
+	gdbserver.BreakWatchWrite: WatchWrite, gdbserver.BreakWatchRead: WatchRead, gdbserver.BreakWatchAccess: WatchAccess,
+}
+
 func (t *Target) SetBreakpoint(k gdbserver.BreakKind, addr uint64, size int) (err error) {
-	if k != gdbserver.BreakSoftware {
-		return gdbserver.ErrUnsupported
+	t.e.Do(func() {
+		if wk, ok := watchKinds[k]; ok {
+			err = t.s.SetWatchpoint(wk, addr, size)
+		} else if k == gdbserver.BreakSoftware {
+			err = t.s.SetBreakpoint(addr)
+		} else {
+			err = gdbserver.ErrUnsupported
+		}
+	})
+	if errors.Is(err, ErrNoHardwareWatchpoints) {
+		err = gdbserver.ErrUnsupported // the client falls back to its own
 	}
-	t.e.Do(func() { err = t.s.SetBreakpoint(addr) })
 	return
 }
 
 func (t *Target) ClearBreakpoint(k gdbserver.BreakKind, addr uint64, size int) (err error) {
-	if k != gdbserver.BreakSoftware {
-		return gdbserver.ErrUnsupported
-	}
-	t.e.Do(func() { err = t.s.ClearBreakpoint(addr) })
+	t.e.Do(func() {
+		if wk, ok := watchKinds[k]; ok {
+			err = t.s.ClearWatchpoint(wk, addr, size)
+		} else if k == gdbserver.BreakSoftware {
+			err = t.s.ClearBreakpoint(addr)
+		} else {
+			err = gdbserver.ErrUnsupported
+		}
+	})
 	return
 }
 
 func (t *Target) Resume(ctx context.Context, a gdbserver.Action) (gdbserver.Stop, error) {
-	if a.Dir == gdbserver.Reverse {
-		return gdbserver.Stop{}, gdbserver.ErrReverseUnsupported
-	}
 	done, watched := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(watched)
@@ -106,9 +121,14 @@ func (t *Target) Resume(ctx context.Context, a gdbserver.Action) (gdbserver.Stop
 	var st Stopped
 	var err error
 	t.e.Do(func() {
-		if a.Step {
+		switch {
+		case a.Dir == gdbserver.Reverse && a.Step:
+			st, err = t.s.ReverseStep()
+		case a.Dir == gdbserver.Reverse:
+			st, err = t.s.ReverseContinue()
+		case a.Step:
 			st, err = t.s.StepInsn()
-		} else {
+		default:
 			st, err = t.s.Continue()
 		}
 	})
@@ -129,6 +149,11 @@ func (t *Target) stop(st Stopped) gdbserver.Stop {
 		return gdbserver.Stop{Kind: gdbserver.StopSignal, Tid: tid, Signal: int(unix.SIGINT)}
 	case StoppedEnd:
 		return gdbserver.Stop{Kind: gdbserver.StopReplayEnd, Tid: tid}
+	case StoppedBegin:
+		return gdbserver.Stop{Kind: gdbserver.StopReplayBegin, Tid: tid}
+	case StoppedWatch:
+		kind := map[WatchKind]gdbserver.StopKind{WatchWrite: gdbserver.StopWatch, WatchRead: gdbserver.StopRWatch, WatchAccess: gdbserver.StopAWatch}[st.Watch.kind]
+		return gdbserver.Stop{Kind: kind, Tid: tid, Addr: st.Watch.addr}
 	case StoppedExited:
 		if st.Status.Signaled() {
 			return gdbserver.Stop{Kind: gdbserver.StopKilled, Tid: tid, Signal: int(st.Status.Signal())}

@@ -256,3 +256,25 @@ func (t *Proc) ReadString(addr uint64, max int) (string, error) {
 	}
 	return string(out), nil
 }
+
+// debugRegOffset is offsetof(struct user, u_debugreg) on x86-64.
+const debugRegOffset = 848
+
+// SetDebugReg writes debug register DRi (0-3 addresses, 6 status, 7 control).
+func (t *Proc) SetDebugReg(i int, v uint64) error {
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_POKEUSR, uintptr(t.Pid), uintptr(debugRegOffset+8*i), uintptr(v), 0, 0)
+	if errno != 0 {
+		return fmt.Errorf("setting DR%d: %w", i, errno)
+	}
+	return nil
+}
+
+// DebugReg reads debug register DRi.
+func (t *Proc) DebugReg(i int) (uint64, error) {
+	var v uint64
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_PEEKUSR, uintptr(t.Pid), uintptr(debugRegOffset+8*i), uintptr(unsafe.Pointer(&v)), 0, 0)
+	if errno != 0 {
+		return 0, fmt.Errorf("reading DR%d: %w", i, errno)
+	}
+	return v, nil
+}

@@ -1,0 +1,466 @@
+package replayer
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"rewind/trace"
+	"rewind/tracee"
+)
+
+// Mark names a point of the replay without a PMU (soft mode): from the
+// boundary before frame Frame (all earlier frames replayed), run to the
+// Hit-th arrival at Addr within that frame's user code (Hit 0: stay at
+// the boundary), then execute Steps instructions. End marks the stop at
+// the final exit.
+type Mark struct {
+	Frame int64
+	Addr  uint64
+	Hit   int
+	Steps int
+	End   bool
+}
+
+// fingerprint identifies a state: two states with the same registers and
+// writable memory have the same future, so either is "the" point.
+type fingerprint struct {
+	regs unix.PtraceRegs
+	mem  [sha256.Size]byte
+}
+
+// memHash hashes the writable memory of the program. It is only computed
+// for states whose registers already match.
+func (s *Session) memHash() ([sha256.Size]byte, error) {
+	maps, err := tracee.ReadMaps(s.t.Pid)
+	if err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	h := sha256.New()
+	buf := make([]byte, 1<<16)
+	for _, m := range maps {
+		if len(m.Perms) < 2 || m.Perms[1] != 'w' || m.End-m.Start > 256<<20 {
+			continue
+		}
+		for a := m.Start; a < m.End; a += uint64(len(buf)) {
+			n := min(uint64(len(buf)), m.End-a)
+			if s.t.ReadMem(a, buf[:n]) == nil {
+				h.Write(buf[:n])
+			}
+		}
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum, nil
+}
+
+func (s *Session) fingerprint() (fingerprint, error) {
+	regs, err := s.t.Regs()
+	if err != nil {
+		return fingerprint{}, err
+	}
+	mem, err := s.memHash()
+	return fingerprint{regs, mem}, err
+}
+
+// matches reports whether the current state is fp (registers first: cheap).
+func (s *Session) matches(fp *fingerprint) (bool, error) {
+	regs, err := s.t.Regs()
+	if err != nil {
+		return false, err
+	}
+	if _, _, same := diffRegs(&fp.regs, &regs); !same || regs.Eflags != fp.regs.Eflags {
+		return false, nil
+	}
+	mem, err := s.memHash()
+	return err == nil && mem == fp.mem, err
+}
+
+// ErrNoMark means a position could not be found again: the replay does
+// not reproduce the recording's path.
+var ErrNoMark = errors.New("position not found again in the replay")
+
+// rewindTo replays from the start to the boundary before frame.
+func (s *Session) rewindTo(frame int64) error {
+	user := s.user
+	s.user, s.watchOff = map[uint64]bool{}, true
+	err := s.Restart(fmt.Sprint(frame))
+	s.user = user
+	if err != nil {
+		return err
+	}
+	if s.frame != frame {
+		return fmt.Errorf("%w: event %d", ErrNoMark, frame)
+	}
+	return nil
+}
+
+// stepOff executes the instruction under a breakpoint at the pc, if any,
+// reporting whether the frame changed meanwhile; a watchpoint that fires
+// on that instruction is returned as errWatch.
+func (s *Session) stepOff() (crossed bool, err error) {
+	regs, err := s.t.Regs()
+	if err != nil {
+		return false, err
+	}
+	if _, ok := s.bps[regs.Rip]; !ok {
+		return false, nil
+	}
+	before := s.frame
+	st, err := s.StepInsn()
+	switch {
+	case err != nil:
+		return false, err
+	case st.Reason == StoppedWatch:
+		return s.frame != before, errWatch
+	case st.Reason != StoppedStep && st.Reason != StoppedBreakpoint:
+		return true, fmt.Errorf("%w: stopped by %v while stepping", ErrNoMark, st.Reason)
+	}
+	return s.frame != before, nil
+}
+
+// runToHit runs from the current state (in frame s.frame) until the hit-th
+// arrival at addr counted from the frame's boundary (have arrivals already
+// counted). Only addr may be armed.
+func (s *Session) runToHit(addr uint64, have, hit int) error {
+	frame := s.frame
+	for have < hit {
+		if _, err := s.stepOff(); err != nil {
+			return err
+		}
+		if s.frame != frame {
+			return fmt.Errorf("%w: hit %d of %#x in event %d", ErrNoMark, hit, addr, frame)
+		}
+		err := s.Step()
+		if !errors.Is(err, errBreakpoint) {
+			if err == nil {
+				err = fmt.Errorf("%w: hit %d of %#x in event %d", ErrNoMark, hit, addr, frame)
+			}
+			return err
+		}
+		have++
+	}
+	return nil
+}
+
+// GoTo moves the replay to m, with the client's breakpoints armed again.
+func (s *Session) GoTo(m Mark) error {
+	if err := s.rewindTo(m.Frame); err != nil {
+		return err
+	}
+	if m.Hit > 0 {
+		s.armOnly(map[uint64]bool{m.Addr: true})
+		if err := s.runToHit(m.Addr, 0, m.Hit); err != nil {
+			return err
+		}
+	}
+	s.armOnly(nil)
+	for i := 0; i < m.Steps; i++ {
+		if _, err := s.StepInsn(); err != nil {
+			return err
+		}
+	}
+	if m.End {
+		f, err := s.peek()
+		if err != nil {
+			return err
+		}
+		if _, err := s.toEnd(f); err != nil {
+			return err
+		}
+	}
+	s.armOnly(s.user)
+	s.watchOff = false
+	return s.programDRs()
+}
+
+// here describes the current position for a backwards search.
+type here struct {
+	frame int64
+	fp    fingerprint
+	end   bool
+}
+
+func (s *Session) position() (here, error) {
+	fp, err := s.fingerprint()
+	return here{frame: s.frame, fp: fp, end: s.atEnd}, err
+}
+
+// ReverseContinue goes back to the last breakpoint hit or watchpoint
+// trigger before the current point, or to the start of the recording. It
+// replays forward from the start with them armed and takes the last one.
+func (s *Session) ReverseContinue() (Stopped, error) {
+	if s.done {
+		return Stopped{}, errors.New("the program has exited: restart the replay to go back")
+	}
+	p, err := s.position()
+	if err != nil {
+		return Stopped{}, err
+	}
+	last, err := s.lastHitBefore(p)
+	if err != nil {
+		return Stopped{}, err
+	}
+	switch {
+	case last.watch != nil:
+		// Going backwards, a watchpoint stops before the write that
+		// triggered it, so the client sees the value it had then.
+		m, err := s.markOf(*last.at)
+		if err != nil {
+			return Stopped{}, err
+		}
+		if err := s.GoTo(m); err != nil {
+			return Stopped{}, err
+		}
+		if _, err := s.ReverseStep(); err != nil {
+			return Stopped{}, err
+		}
+		return Stopped{Reason: StoppedWatch, Watch: last.watch}, nil
+	case last.found:
+		if err := s.GoTo(last.mark); err != nil {
+			return Stopped{}, err
+		}
+		return Stopped{Reason: StoppedBreakpoint}, nil
+	}
+	if err := s.GoTo(Mark{Frame: 1}); err != nil {
+		return Stopped{}, err
+	}
+	return Stopped{Reason: StoppedBegin}, nil
+}
+
+// hit is the last stop found by a backwards search.
+type hit struct {
+	found bool
+	mark  Mark   // a breakpoint hit
+	watch *watch // or a watchpoint trigger, at
+	at    *here
+}
+
+// lastHitBefore replays from the start to p and returns the last client
+// breakpoint hit or watchpoint trigger before it.
+func (s *Session) lastHitBefore(p here) (hit, error) {
+	var last hit
+	if err := s.rewindTo(1); err != nil {
+		return last, err
+	}
+	if len(s.user) == 0 && len(s.watches) == 0 {
+		return last, nil
+	}
+	armed := map[uint64]bool{p.fp.regs.Rip: true}
+	for a := range s.user {
+		armed[a] = true
+	}
+	s.armOnly(armed)
+	s.watchOff = false
+	if err := s.programDRs(); err != nil {
+		return last, err
+	}
+	defer func() { s.watchOff = true; s.programDRs() }()
+	counts := map[uint64]int{}
+	for {
+		if s.frame == p.frame && !p.end {
+			if ok, err := s.matches(&p.fp); err != nil || ok {
+				return last, err
+			}
+		}
+		if s.frame > p.frame {
+			return last, fmt.Errorf("%w: went past event %d", ErrNoMark, p.frame)
+		}
+		frame := s.frame
+		crossed, err := s.stepOff()
+		if err != nil && !errors.Is(err, errWatch) {
+			return last, err
+		}
+		if !crossed && err == nil {
+			if s.frame == p.frame && p.end {
+				f, perr := s.peek()
+				if perr != nil {
+					return last, perr
+				}
+				// Run the frame's code up to the final exit, not past it.
+				st, terr := s.toEnd(f)
+				switch {
+				case terr != nil:
+					return last, terr
+				case st.Reason == StoppedEnd:
+					return last, nil
+				case st.Reason == StoppedWatch:
+					err = errWatch
+				default:
+					err = errBreakpoint
+				}
+			} else {
+				err = s.Step()
+			}
+		}
+		if s.frame != frame {
+			counts = map[uint64]int{}
+		}
+		switch {
+		case errors.Is(err, errBreakpoint):
+			regs, rerr := s.t.Regs()
+			if rerr != nil {
+				return last, rerr
+			}
+			counts[regs.Rip]++
+			if s.frame == p.frame && regs.Rip == p.fp.regs.Rip {
+				if ok, err := s.matches(&p.fp); err != nil || ok {
+					return last, err
+				}
+			}
+			if s.user[regs.Rip] {
+				last = hit{found: true, mark: Mark{Frame: s.frame, Addr: regs.Rip, Hit: counts[regs.Rip]}}
+			}
+		case errors.Is(err, errWatch):
+			// A trigger is reported after the write: one that leads to p
+			// itself is the first thing undone going backwards.
+			at, perr := s.position()
+			if perr != nil {
+				return last, perr
+			}
+			last = hit{found: true, watch: s.lastWatch, at: &at}
+			if s.frame == p.frame {
+				if ok, err := s.matches(&p.fp); err != nil || ok {
+					return last, err
+				}
+			}
+		case err != nil:
+			return last, err
+		}
+	}
+}
+
+// markOf finds the mark of p: the arrival at its pc, counted within its
+// frame, whose fingerprint is p's.
+func (s *Session) markOf(p here) (Mark, error) {
+	if p.end {
+		return Mark{Frame: p.frame, End: true}, nil
+	}
+	if err := s.rewindTo(p.frame); err != nil {
+		return Mark{}, err
+	}
+	if ok, err := s.matches(&p.fp); err != nil || ok {
+		return Mark{Frame: p.frame}, err
+	}
+	pc := p.fp.regs.Rip
+	s.armOnly(map[uint64]bool{pc: true})
+	for hit := 1; ; hit++ {
+		if err := s.runToHit(pc, hit-1, hit); err != nil {
+			return Mark{}, err
+		}
+		if ok, err := s.matches(&p.fp); err != nil || ok {
+			return Mark{Frame: p.frame, Addr: pc, Hit: hit}, err
+		}
+	}
+}
+
+// ReverseStep goes back one instruction.
+func (s *Session) ReverseStep() (Stopped, error) {
+	if s.done {
+		return Stopped{}, errors.New("the program has exited: restart the replay to go back")
+	}
+	p, err := s.position()
+	if err != nil {
+		return Stopped{}, err
+	}
+	m, err := s.markOf(p)
+	if err != nil {
+		return Stopped{}, err
+	}
+	// Start from the previous arrival at the same pc (one loop iteration
+	// back) or from the frame's boundary, and step forward to p.
+	start := m
+	switch {
+	case m.End:
+		start = Mark{Frame: m.Frame}
+	case m.Hit > 1:
+		start.Hit--
+	case m.Hit == 1:
+		start = Mark{Frame: m.Frame}
+	case m.Frame <= 1:
+		if err := s.GoTo(Mark{Frame: 1}); err != nil {
+			return Stopped{}, err
+		}
+		return Stopped{Reason: StoppedBegin}, nil
+	default: // at a boundary: the instruction before it is in the previous frame
+		if start, err = s.lastSyscallInsn(m.Frame - 1); err != nil {
+			return Stopped{}, err
+		}
+	}
+	n, err := s.stepsTo(start, p)
+	if err != nil {
+		return Stopped{}, err
+	}
+	start.Steps += n - 1
+	if err := s.GoTo(start); err != nil {
+		return Stopped{}, err
+	}
+	return Stopped{Reason: StoppedStep}, nil
+}
+
+// lastSyscallInsn returns the mark of the syscall instruction that made
+// frame (a syscall), or its boundary when it is another kind of frame.
+func (s *Session) lastSyscallInsn(frame int64) (Mark, error) {
+	if err := s.rewindTo(frame); err != nil {
+		return Mark{}, err
+	}
+	f, err := s.peek()
+	if err != nil || f.Kind != trace.KindSyscall {
+		return Mark{Frame: frame}, err
+	}
+	addr := f.Regs.Rip - 2
+	s.armOnly(map[uint64]bool{addr: true})
+	hits := 0
+	for {
+		if _, err := s.stepOff(); err != nil {
+			return Mark{}, err
+		}
+		if s.frame != frame {
+			break
+		}
+		err := s.Step()
+		if errors.Is(err, errBreakpoint) {
+			hits++
+			continue
+		}
+		if err != nil {
+			return Mark{}, err
+		}
+		break
+	}
+	if hits == 0 {
+		return Mark{Frame: frame}, nil
+	}
+	return Mark{Frame: frame, Addr: addr, Hit: hits}, nil
+}
+
+// stepsTo counts the instructions from mark start to p.
+func (s *Session) stepsTo(start Mark, p here) (int, error) {
+	if err := s.GoTo(start); err != nil {
+		return 0, err
+	}
+	s.armOnly(nil)
+	for n := 1; ; n++ {
+		st, err := s.StepInsn()
+		if err != nil {
+			return 0, err
+		}
+		if st.Reason == StoppedEnd {
+			if p.end {
+				return n, nil
+			}
+			break
+		}
+		if s.frame > p.frame {
+			break
+		}
+		if s.frame == p.frame {
+			if ok, err := s.matches(&p.fp); err != nil || ok {
+				return n, err
+			}
+		}
+	}
+	return 0, fmt.Errorf("%w: stepping from event %d", ErrNoMark, start.Frame)
+}
