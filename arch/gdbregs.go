@@ -524,3 +524,6 @@ func LLDBRegisterInfo(regnum int, avx bool) (string, bool) {
 	}
 	return b.String(), true
 }
+
+// GDBRegOrigRAX is the number of orig_rax in the g packet and target.xml.
+const GDBRegOrigRAX = 57

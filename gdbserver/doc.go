@@ -9,9 +9,13 @@
 // packet size, wire errors) and nothing else; server.go, resume.go,
 // query.go and vfile.go give packets their meaning.
 //
-// Replay cannot change the past: G, P, M, X, lldb's _M and
-// QSaveRegisterState, qXfer:siginfo:write, and resuming at another address
-// are refused with an error (ErrWriteRefused).
+// Replay cannot change the past: G, M, X, QSaveRegisterState,
+// qXfer:siginfo:write and resuming at another address are refused with an
+// error (ErrWriteRefused). P is accepted when it writes the value the
+// register already has, or orig_rax (gdb sets it to -1 with every pc
+// write, and after vRun). lldb's _M (allocate memory) gets the empty
+// "unsupported" reply: lldb then evaluates expressions itself. vKill
+// answers OK and the session goes on, as gdb's "run" kills then vRuns.
 //
 // # Protocol facts and client quirks
 //

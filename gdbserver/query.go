@@ -170,6 +170,9 @@ func (ss *session) set(s string) error {
 		pass := map[int]bool{}
 		if args != "" {
 			for _, f := range strings.Split(args, ";") {
+				if f == "" { // gdb ends the list with ';'
+					continue
+				}
 				n, err := strconv.ParseUint(f, 16, 8)
 				if err != nil {
 					return ss.replyErr(malformed("signal %q", f))
@@ -204,10 +207,9 @@ func (ss *session) vPacket(s string) error {
 	case strings.HasPrefix(s, "vRun"):
 		return ss.vRun(s)
 	case s == "vKill" || strings.HasPrefix(s, "vKill;"):
-		if err := ss.reply("OK"); err != nil {
-			return err
-		}
-		return ErrKilled
+		// extended-remote: gdb kills before "run" restarts (vRun), so the
+		// session goes on; the replay itself cannot be changed by a kill.
+		return ss.reply("OK")
 	case s == "vCtrlC":
 		return ss.reply("OK")
 	case strings.HasPrefix(s, "vAttach"):

@@ -323,7 +323,9 @@ func (ss *session) dispatch(p []byte) error {
 		return ss.readRegisters(s[1:])
 	case 'p':
 		return ss.readRegister(s[1:])
-	case 'G', 'P', 'M', 'X':
+	case 'P':
+		return ss.writeRegister(string(p[1:]))
+	case 'G', 'M', 'X':
 		return ss.replyErr(ErrWriteRefused)
 	case 'm':
 		return ss.readMemory(s[1:], false)
@@ -374,8 +376,9 @@ func (ss *session) dispatch(p []byte) error {
 	case 'Q':
 		return ss.set(s)
 	case '_':
-		// lldb's _M (allocate) and _m (deallocate): memory writes.
-		return ss.replyErr(ErrWriteRefused)
+		// lldb's _M (allocate) and _m (deallocate): "unsupported" makes
+		// lldb evaluate expressions on its own side instead of failing.
+		return ss.reply("")
 	}
 	return ss.reply("")
 }
@@ -474,6 +477,37 @@ func (ss *session) readRegisters(args string) error {
 		return ss.replyErr(err)
 	}
 	return ss.c.WritePacket(arch.EncodeGPacket(rs, ss.t.HasAVX()))
+}
+
+// writeRegister accepts only writes that change nothing: the same value
+// again, or orig_rax, which gdb sets to -1 whenever it sets the pc (to
+// stop a syscall restart) and which the replay ignores. Anything else
+// would change the past.
+func (ss *session) writeRegister(args string) error {
+	rest, tid, err := ss.threadFor(args, ss.gThread)
+	if err != nil {
+		return ss.replyErr(err)
+	}
+	num, val, ok := strings.Cut(rest, "=")
+	n, err := strconv.ParseUint(num, 16, 16)
+	if !ok || err != nil {
+		return ss.replyErr(malformed("P%s", rest))
+	}
+	if int(n) == arch.GDBRegOrigRAX {
+		return ss.reply("OK")
+	}
+	rs, err := ss.t.Registers(tid)
+	if err != nil {
+		return ss.replyErr(err)
+	}
+	cur, err := arch.EncodeGDBRegister(rs, int(n), ss.t.HasAVX())
+	if err != nil {
+		return ss.replyErr(err)
+	}
+	if string(cur) == strings.ToLower(val) {
+		return ss.reply("OK")
+	}
+	return ss.replyErr(ErrWriteRefused)
 }
 
 func (ss *session) readRegister(args string) error {

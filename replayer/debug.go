@@ -18,9 +18,6 @@ import (
 var (
 	errBreakpoint  = errors.New("breakpoint hit")
 	errInterrupted = errors.New("interrupted")
-	// ErrNoCheckpoints: restarting at a checkpoint needs the checkpoint
-	// support that is not built yet.
-	ErrNoCheckpoints = errors.New("checkpoints are not supported yet")
 )
 
 // StopReason says why a forward run or step ended.
@@ -350,7 +347,7 @@ func (s *Session) Restart(arg string) error {
 	switch {
 	case arg == "":
 	case arg[0] == 'c':
-		return ErrNoCheckpoints
+		return s.restartAtCheckpoint(arg)
 	default:
 		n, err := strconv.ParseInt(arg, 10, 64)
 		if err != nil || n < 0 {

@@ -53,6 +53,9 @@ type Session struct {
 	slots     []slot
 	watchOff  bool
 	lastWatch *watch
+
+	checkpoints    map[int]Checkpoint
+	nextCheckpoint int
 	// stopSent: Interrupt sent SIGSTOP; interrupted: it arrived where the
 	// replay could not stop, so it stops at the next frame boundary.
 	stopSent    atomic.Bool
@@ -71,7 +74,8 @@ func Open(dir string, opts Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{opts: opts, r: r, dir: dir, bps: map[uint64]byte{}, user: map[uint64]bool{}, files: map[string]string{}}
+	s := &Session{opts: opts, r: r, dir: dir, bps: map[uint64]byte{}, user: map[uint64]bool{}, files: map[string]string{},
+		checkpoints: map[int]Checkpoint{}}
 	if err := s.start(); err != nil {
 		s.Close()
 		return nil, err

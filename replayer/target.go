@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -20,6 +21,9 @@ type Target struct {
 	e   *tracee.Executor
 	s   *Session
 	exe string
+	// parked: gdb's "run" continues right after restarting; after a
+	// restart at a checkpoint or event that first continue stays there.
+	parked bool
 }
 
 var _ gdbserver.Target = (*Target)(nil)
@@ -107,6 +111,11 @@ func (t *Target) ClearBreakpoint(k gdbserver.BreakKind, addr uint64, size int) (
 }
 
 func (t *Target) Resume(ctx context.Context, a gdbserver.Action) (gdbserver.Stop, error) {
+	if t.parked && a.Dir == gdbserver.Forward && !a.Step {
+		t.parked = false
+		return t.stop(Stopped{Reason: StoppedStep}), nil
+	}
+	t.parked = false
 	done, watched := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(watched)
@@ -165,28 +174,68 @@ func (t *Target) stop(st Stopped) gdbserver.Stop {
 
 func (t *Target) Restart(arg string) (st gdbserver.Stop, err error) {
 	t.e.Do(func() { err = t.s.Restart(arg) })
+	t.parked = err == nil && arg != ""
 	return gdbserver.Stop{Kind: gdbserver.StopSignal, Tid: t.s.tid, Signal: int(unix.SIGTRAP)}, err
 }
 
-const monitorHelp = `rewind monitor commands:
-  when          print the current event number ("Completed event: N")
-  help          this text
+const monitorHelp = `rewind monitor commands (also as rr's qRRCmd):
+  when                      the current event: "Completed event: N"
+  when-ticks                the position in ticks (soft mode: none; the event is shown)
+  checkpoint [NOTE]         remember this point: "Checkpoint N at event E"
+  info checkpoints          list them
+  delete checkpoint N       forget one
+  help                      this text
+Restart at a checkpoint with "run cN" (gdb) and at event E with "run E".
 `
 
-func (t *Target) Monitor(cmd string) (string, error) {
+func (t *Target) Monitor(cmd string) (out string, err error) {
 	fields := strings.Fields(cmd)
 	if len(fields) == 0 {
 		return monitorHelp, nil
+	}
+	t.e.Do(func() { out, err = t.monitor(fields) })
+	return
+}
+
+func (t *Target) monitor(fields []string) (string, error) {
+	s := t.s
+	switch strings.Join(fields[:min(2, len(fields))], " ") {
+	case "info checkpoints":
+		var b strings.Builder
+		b.WriteString("ID\tWhen\tWhere\n")
+		for _, c := range s.Checkpoints() {
+			fmt.Fprintf(&b, "%d\t%d\t%s\n", c.ID, c.Event, c.Note)
+		}
+		return b.String(), nil
+	case "delete checkpoint":
+		if len(fields) != 3 {
+			return "", fmt.Errorf("usage: delete checkpoint N")
+		}
+		id, err := strconv.Atoi(fields[2])
+		if err != nil {
+			return "", fmt.Errorf("delete checkpoint: %q is not a number", fields[2])
+		}
+		return "", s.DeleteCheckpoint(id)
 	}
 	switch fields[0] {
 	case "help":
 		return monitorHelp, nil
 	case "when":
-		var n int64
-		t.e.Do(func() { n = t.s.Frame() })
-		return fmt.Sprintf("Completed event: %d\n", n), nil
+		return fmt.Sprintf("Completed event: %d\n", s.Frame()), nil
+	case "when-ticks":
+		return fmt.Sprintf("Current tick: 0 (soft mode has no tick counter; event %d)\n", s.Frame()), nil
+	case "checkpoint":
+		note := strings.Join(fields[1:], " ")
+		c, err := s.AddCheckpoint(note)
+		if err != nil {
+			return "", err
+		}
+		if note == "" {
+			note = fmt.Sprintf("event %d", c.Event)
+		}
+		return fmt.Sprintf("Checkpoint %d at %s\n", c.ID, note), nil
 	}
-	return "", fmt.Errorf("unknown monitor command %q (try monitor help)", fields[0])
+	return "", fmt.Errorf("unknown monitor command %q (try monitor help)", strings.Join(fields, " "))
 }
 
 func (t *Target) OpenFile(path string) (gdbserver.File, error) {

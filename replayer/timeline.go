@@ -171,9 +171,7 @@ func (s *Session) GoTo(m Mark) error {
 			return err
 		}
 	}
-	s.armOnly(s.user)
-	s.watchOff = false
-	return s.programDRs()
+	return s.rearm()
 }
 
 // here describes the current position for a backwards search.

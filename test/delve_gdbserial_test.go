@@ -132,12 +132,14 @@ func (s *stub) output() string {
 // executable from the last word.
 var gdbLine = regexp.MustCompile(`^  'gdb' .*'target extended-remote (127\.0\.0\.1:\d+)' '([^']+)'$`)
 
-// startStub runs rewind replay -s 0 on trace and waits for the line that
-// tells where it listens. The stub is killed when t ends if still running.
-func startStub(t *testing.T, rewind, trace string) *stub {
+// startStub runs rewind replay -s 0 [flags] on trace and waits for the
+// line that tells where it listens. The stub is killed when t ends if still
+// running.
+func startStub(t *testing.T, rewind, trace string, flags ...string) *stub {
 	t.Helper()
 	s := &stub{done: make(chan struct{})}
-	s.cmd = exec.Command(rewind, "replay", "-s", "0", trace)
+	args := append([]string{"replay", "-s", "0"}, flags...)
+	s.cmd = exec.Command(rewind, append(args, trace)...)
 	s.cmd.Stdout = io.Discard
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := s.cmd.StderrPipe()
@@ -223,11 +225,10 @@ func fileBytes(t *testing.T, f *elf.File, vaddr uint64, n int) []byte {
 	return nil
 }
 
-// TestDelveGdbserial records demo, serves the recording with rewind replay
-// -s 0 and debugs it with Delve's gdbserial backend as Delve's rr backend
-// would: registers and memory at the start, a breakpoint on deposit, two
-// continues, and the value of balance at each stop, then a kill.
-func TestDelveGdbserial(t *testing.T) {
+// recordDemo builds demo, records it and returns the binary, the rewind
+// binary and the trace directory.
+func recordDemo(t *testing.T) (prog, rw, trace string) {
+	t.Helper()
 	Require(t, "ptrace")
 	if *delveWire {
 		if err := logflags.Setup(true, "gdbwire", ""); err != nil {
@@ -235,14 +236,22 @@ func TestDelveGdbserial(t *testing.T) {
 		}
 		t.Cleanup(func() { logflags.Setup(false, "", "") })
 	}
-	start := time.Now()
-	prog := Build(t, "demo")
-	rw := Rewind(t)
-
-	trace := filepath.Join(t.TempDir(), "trace")
+	prog = Build(t, "demo")
+	rw = Rewind(t)
+	trace = filepath.Join(t.TempDir(), "trace")
 	if r := Run(t, "", nil, rw, "record", "-o", trace, prog); r.Code != 0 || !strings.Contains(string(r.Stdout), "final balance:") {
 		t.Fatalf("rewind record -o %s %s: %s", trace, prog, r)
 	}
+	return prog, rw, trace
+}
+
+// TestDelveGdbserial records demo, serves the recording with rewind replay
+// -s 0 and debugs it with Delve's gdbserial backend as Delve's rr backend
+// would: registers and memory at the start, a breakpoint on deposit, two
+// continues, and the value of balance at each stop, then a kill.
+func TestDelveGdbserial(t *testing.T) {
+	start := time.Now()
+	prog, rw, trace := recordDemo(t)
 
 	f, err := elf.Open(prog)
 	if err != nil {
@@ -374,4 +383,48 @@ func funcName(bi *proc.BinaryInfo, pc uint64) string {
 		return fn.Name
 	}
 	return fmt.Sprintf("no function at %#x", pc)
+}
+
+// TestDelveGdbserialDetach checks that with -k a Delve that detaches (D)
+// leaves the stub serving, and that the next Delve finds the replay where
+// the first one left it.
+func TestDelveGdbserialDetach(t *testing.T) {
+	start := time.Now()
+	prog, rw, trace := recordDemo(t)
+	f, err := elf.Open(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	deposit := symbolAddr(t, f, "deposit")
+
+	s := startStub(t, rw, trace, "-k")
+	grp := delveConnect(t, s.addr, s.exe, trace, start.Add(delveTimeout))
+	if _, err := grp.Selected.SetBreakpoint(1, deposit, proc.UserBreakpoint, nil); err != nil {
+		t.Fatalf("breakpoint at deposit (%#x): %v", deposit, err)
+	}
+	if err := grp.Continue(); err != nil {
+		t.Fatalf("continue to deposit: %v\nrewind's stderr:\n%s", err, s.output())
+	}
+	if err := grp.Detach(false); err != nil {
+		t.Fatalf("Detach: %v", err)
+	}
+
+	grp = delveConnect(t, s.addr, s.exe, trace, start.Add(delveTimeout))
+	regs, err := grp.Selected.CurrentThread().Registers()
+	if err != nil {
+		t.Fatalf("registers after reconnecting: %v", err)
+	}
+	if regs.PC() != deposit {
+		t.Errorf("after detach and reconnect pc = %#x (%s), want deposit at %#x", regs.PC(), funcName(grp.Selected.BinInfo(), regs.PC()), deposit)
+	}
+	if err := grp.Detach(true); err != nil {
+		t.Errorf("Detach(kill): %v", err)
+	}
+	select {
+	case <-s.done:
+		t.Logf("rewind replay -k exited after k (%v)", s.waitErr)
+	case <-time.After(time.Second):
+		// -k: still serving, as asked; Cleanup kills it.
+	}
 }
