@@ -17,7 +17,8 @@ demo: setup build
 	@./scripts/demo.sh
 
 # Installs what is missing, then runs every test.
-test: setup
+test:
+	@./scripts/setup.sh test
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -count=1 -timeout 20m ./...

@@ -59,7 +59,7 @@ func runProbes() probeResults {
 	}
 	devnull, _ := os.Open(os.DevNull)
 	defer devnull.Close()
-	t, err := tracee.Spawn(tracee.SpawnOptions{Path: truePath, Argv: []string{"true"}, Files: []*os.File{devnull, devnull, devnull}})
+	t, err := tracee.Spawn(tracee.SpawnOptions{Path: truePath, Argv: []string{"true"}, Files: []*os.File{devnull, devnull, devnull}, CPU: -1})
 	if err != nil {
 		return probeResults{err, err, err}
 	}

@@ -135,8 +135,9 @@ func record(opts Options) (Result, error) {
 		Kernel: unix.ByteSliceToString(uname.Release[:]), CPU: trace.HostCPU(), CPUIDTrapped: r.cpuidTrap,
 		Exe: opts.Path, Args: opts.Args, Env: opts.Env, Cwd: opts.Dir,
 	}
+	h.PinnedCPU = pickCPU()
 	t, err := tracee.Spawn(tracee.SpawnOptions{Path: opts.Path, Argv: opts.Args, Env: opts.Env, Dir: opts.Dir,
-		Files: []*os.File{opts.Stdin, opts.Stdout, opts.Stderr}})
+		Files: []*os.File{opts.Stdin, opts.Stdout, opts.Stderr}, CPU: h.PinnedCPU})
 	if err != nil {
 		return Result{}, &StartError{err}
 	}
@@ -405,6 +406,20 @@ func fileID(f *os.File) *unix.Stat_t {
 		return nil
 	}
 	return &st
+}
+
+// pickCPU returns the lowest CPU rewind may run on: the program is pinned
+// there (one thread runs at a time anyway).
+func pickCPU() int {
+	var set unix.CPUSet
+	if unix.SchedGetaffinity(0, &set) == nil {
+		for i := 0; i < 1024; i++ {
+			if set.IsSet(i) {
+				return i
+			}
+		}
+	}
+	return 0
 }
 
 func isAddr(result int64) bool { return result >= 0 || result < -4095 }

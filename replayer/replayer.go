@@ -126,13 +126,19 @@ func (s *Session) start() error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		dir = "/"
 	}
+	cpu := h.PinnedCPU
+	var set unix.CPUSet
+	if unix.SchedGetaffinity(0, &set) == nil && !set.IsSet(cpu) {
+		s.warn(fmt.Sprintf("the recording ran on CPU %d, which this replay cannot use; CPUID answers may differ", cpu))
+		cpu = -1
+	}
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return err
 	}
 	defer devnull.Close()
 	t, err := tracee.Spawn(tracee.SpawnOptions{Path: s.r.File(f.ExeFile), Argv: h.Args, Env: h.Env, Dir: dir,
-		Files: []*os.File{devnull, devnull, devnull}, Setpgid: true})
+		Files: []*os.File{devnull, devnull, devnull}, Setpgid: true, CPU: cpu})
 	if err != nil {
 		return fmt.Errorf("starting %s: %w", f.Exe, err)
 	}

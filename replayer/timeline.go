@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -29,31 +30,42 @@ type Mark struct {
 type fingerprint struct {
 	regs unix.PtraceRegs
 	mem  [sha256.Size]byte
+	maps []string // per-mapping digests, kept for REWIND_DEBUG_MARKS
 }
 
 // memHash hashes the writable memory of the program. It is only computed
 // for states whose registers already match.
-func (s *Session) memHash() ([sha256.Size]byte, error) {
+func (s *Session) memHash() ([sha256.Size]byte, []string, error) {
 	maps, err := tracee.ReadMaps(s.t.Pid)
 	if err != nil {
-		return [sha256.Size]byte{}, err
+		return [sha256.Size]byte{}, nil, err
 	}
+	debug := os.Getenv("REWIND_DEBUG_MARKS") != ""
+	var digests []string
 	h := sha256.New()
 	buf := make([]byte, 1<<16)
 	for _, m := range maps {
 		if len(m.Perms) < 2 || m.Perms[1] != 'w' || m.End-m.Start > 256<<20 {
 			continue
 		}
+		mh := sha256.New()
 		for a := m.Start; a < m.End; a += uint64(len(buf)) {
 			n := min(uint64(len(buf)), m.End-a)
 			if s.t.ReadMem(a, buf[:n]) == nil {
 				h.Write(buf[:n])
+				if debug {
+					mh.Write(buf[:n])
+				}
 			}
+		}
+		if debug {
+			d := mh.Sum(nil)[:4]
+			digests = append(digests, fmt.Sprintf("%x-%x %s %x", m.Start, m.End, m.Path, d))
 		}
 	}
 	var sum [sha256.Size]byte
 	h.Sum(sum[:0])
-	return sum, nil
+	return sum, digests, nil
 }
 
 func (s *Session) fingerprint() (fingerprint, error) {
@@ -61,8 +73,8 @@ func (s *Session) fingerprint() (fingerprint, error) {
 	if err != nil {
 		return fingerprint{}, err
 	}
-	mem, err := s.memHash()
-	return fingerprint{regs, mem}, err
+	mem, maps, err := s.memHash()
+	return fingerprint{regs, mem, maps}, err
 }
 
 // matches reports whether the current state is fp (registers first: cheap).
@@ -71,10 +83,17 @@ func (s *Session) matches(fp *fingerprint) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if _, _, same := diffRegs(&fp.regs, &regs); !same || regs.Eflags != fp.regs.Eflags {
+	if _, _, same := diffRegs(&fp.regs, &regs); !same {
+		if os.Getenv("REWIND_DEBUG_MARKS") != "" {
+			e, a, _ := diffRegs(&fp.regs, &regs)
+			fmt.Fprintf(os.Stderr, "rewind: mark: event %d: registers differ: want %s have %s\n", s.frame, e, a)
+		}
 		return false, nil
 	}
-	mem, err := s.memHash()
+	mem, maps, err := s.memHash()
+	if os.Getenv("REWIND_DEBUG_MARKS") != "" && mem != fp.mem {
+		fmt.Fprintf(os.Stderr, "rewind: mark: event %d: memory differs:\n  want %q\n  have %q\n", s.frame, fp.maps, maps)
+	}
 	return err == nil && mem == fp.mem, err
 }
 

@@ -32,11 +32,14 @@ type Header struct {
 	// CPUIDTrapped is true when CPUID faulting was on during recording, so
 	// every CPUID result is in the frames; else replay relies on the CPU
 	// being the same and warns when it is not.
-	CPUIDTrapped bool     `json:"cpuid_trapped"`
-	Exe          string   `json:"exe"` // absolute path of the program as recorded
-	Args         []string `json:"args"`
-	Env          []string `json:"env"`
-	Cwd          string   `json:"cwd"`
+	CPUIDTrapped bool `json:"cpuid_trapped"`
+	// PinnedCPU is the CPU the program ran on; replay pins it to the
+	// same one, as CPUID answers differ between cores.
+	PinnedCPU int      `json:"pinned_cpu"`
+	Exe       string   `json:"exe"` // absolute path of the program as recorded
+	Args      []string `json:"args"`
+	Env       []string `json:"env"`
+	Cwd       string   `json:"cwd"`
 }
 
 // CPU identifies the processor a trace was recorded on.

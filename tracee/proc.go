@@ -31,6 +31,11 @@ type SpawnOptions struct {
 	// Setpgid puts the program in a process group of its own, out of
 	// reach of the terminal's Ctrl-C (which belongs to the debugger).
 	Setpgid bool
+	// CPU pins the program to one CPU (-1: no pinning). Without CPUID
+	// faulting, what CPUID reports (the APIC id, cache topology) differs
+	// between cores and ends up in memory: recording and replay must run
+	// on the same core.
+	CPU int
 }
 
 // Spawn starts a program stopped at its first instruction, traced, with
@@ -60,6 +65,14 @@ func Spawn(o SpawnOptions) (*Proc, error) {
 	}
 	if !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP {
 		return nil, fmt.Errorf("%s: unexpected first stop %v", o.Path, describe(ws))
+	}
+	if o.CPU >= 0 {
+		var set unix.CPUSet
+		set.Set(o.CPU)
+		if err := unix.SchedSetaffinity(t.Pid, &set); err != nil {
+			t.Kill()
+			return nil, fmt.Errorf("pinning to CPU %d: %w", o.CPU, err)
+		}
 	}
 	if err := unix.PtraceSetOptions(t.Pid, ptraceOptions); err != nil {
 		t.Kill()

@@ -25,6 +25,7 @@ type replayFlags struct {
 	unixPath string
 	keep     bool
 	wireLog  bool
+	event    int64
 }
 
 func cmdReplay(args []string) error {
@@ -37,6 +38,7 @@ func cmdReplay(args []string) error {
 	fl.StringVar(&o.unixPath, "unix", "", "serve on a Unix socket at `PATH` (created 0600) instead of TCP")
 	fl.BoolVar(&o.keep, "k", false, "keep serving after the debugger detaches")
 	fl.BoolVar(&o.wireLog, "log-gdbwire", false, "log every protocol packet to stderr")
+	fl.Int64Var(&o.event, "g", 0, "start the debugger at event `N` (see the debugger's \"when\")")
 	// Arguments after "--" go to gdb.
 	var gdbArgs []string
 	for i, a := range args {
@@ -85,6 +87,12 @@ func serve(dir string, o replayFlags, gdbArgs []string) error {
 		return err
 	}
 	defer t.Close()
+	if o.event > 0 {
+		t.Session(func(s *replayer.Session) { err = s.Restart(strconv.FormatInt(o.event, 10)) })
+		if err != nil {
+			return fmt.Errorf("-g %d: %w", o.event, err)
+		}
+	}
 	ln, addr, err := listen(o)
 	if err != nil {
 		return err
@@ -118,7 +126,13 @@ func serve(dir string, o replayFlags, gdbArgs []string) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.ServeListener(ln, false) }()
-	gdb := exec.Command("gdb", append(launch[1:], gdbArgs...)...)
+	init, cleanup, err := writeGDBInit()
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	args := append([]string{"-x", init}, launch[1:]...)
+	gdb := exec.Command("gdb", append(args, gdbArgs...)...)
 	gdb.Stdin, gdb.Stdout, gdb.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if err := gdb.Run(); err != nil {
 		var ee *exec.ExitError
