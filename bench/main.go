@@ -54,7 +54,8 @@ func main() {
 			record.Seconds()/native.Seconds(), replay.Seconds()/native.Seconds(), float64(dirSize(traceDir))/1e6)
 	}
 	w.Flush()
-	fmt.Printf("\nmedian of %d runs each, measured in one run; %s, %d CPUs\n", *runs, runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU())
+	fmt.Printf("\nmedian of %d runs each, measured in one run; %s, %d CPUs\n\n", *runs, runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU())
+	benchReverse(root, work, rewind, *runs)
 }
 
 func median(n int, f func()) time.Duration {

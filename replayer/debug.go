@@ -355,20 +355,26 @@ func (s *Session) Restart(arg string) error {
 		}
 		target = n
 	}
-	if s.t != nil && !s.done {
-		s.t.Kill()
-	}
-	s.r.Close()
-	r, err := trace.Open(s.dir)
+	restored, err := s.restoreBefore(max(target, 1))
 	if err != nil {
 		return err
 	}
-	s.r, s.t, s.frame, s.sig, s.exit, s.done = r, nil, 0, 0, 0, false
-	s.next, s.held, s.atEnd, s.interrupted = nil, nil, false, false
-	s.bps, s.files = map[uint64]byte{}, map[string]string{}
-	s.stopSent.Store(false)
-	if err := s.start(); err != nil {
-		return err
+	if !restored {
+		if s.t != nil && !s.done {
+			s.t.Kill()
+		}
+		s.r.Close()
+		r, err := trace.Open(s.dir)
+		if err != nil {
+			return err
+		}
+		s.r, s.t, s.frame, s.sig, s.exit, s.done = r, nil, 0, 0, 0, false
+		s.next, s.held, s.atEnd, s.interrupted = nil, nil, false, false
+		s.bps = map[uint64]byte{}
+		s.stopSent.Store(false)
+		if err := s.start(); err != nil {
+			return err
+		}
 	}
 	for s.frame < target {
 		f, err := s.peek()

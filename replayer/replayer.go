@@ -56,6 +56,15 @@ type Session struct {
 
 	checkpoints    map[int]Checkpoint
 	nextCheckpoint int
+
+	// snaps are fork snapshots at frame boundaries, taken as the replay
+	// moves forward (when autoSnap) so going back restores the nearest
+	// one instead of replaying from the start.
+	snaps     []snap
+	local     []snap // see keepHere
+	autoSnap  bool
+	snapEvery int64
+	ours      map[int]bool // pids of snapshots and restored processes
 	// stopSent: Interrupt sent SIGSTOP; interrupted: it arrived where the
 	// replay could not stop, so it stops at the next frame boundary.
 	stopSent    atomic.Bool
@@ -75,7 +84,7 @@ func Open(dir string, opts Options) (*Session, error) {
 		return nil, err
 	}
 	s := &Session{opts: opts, r: r, dir: dir, bps: map[uint64]byte{}, user: map[uint64]bool{}, files: map[string]string{},
-		checkpoints: map[int]Checkpoint{}}
+		checkpoints: map[int]Checkpoint{}, snapEvery: firstSnapSpacing, ours: map[int]bool{}}
 	if err := s.start(); err != nil {
 		s.Close()
 		return nil, err
@@ -94,6 +103,7 @@ func (s *Session) Close() {
 	if s.t != nil && !s.done {
 		s.t.Kill()
 	}
+	s.releaseSnapshots()
 	s.r.Close()
 }
 
@@ -226,6 +236,9 @@ func (s *Session) Step() error {
 	}
 	s.next = nil
 	s.frame++
+	if s.autoSnap {
+		s.maybeSnapshot()
+	}
 	return nil
 }
 
@@ -265,6 +278,9 @@ func (s *Session) resume(first bool) (unix.WaitStatus, error) {
 		ws, err := s.t.Wait()
 		if err != nil {
 			return ws, err
+		}
+		if ws.Stopped() && ws.StopSignal() == unix.SIGCHLD && s.fromSnapshot() {
+			continue
 		}
 		if ws.Stopped() && ws.StopSignal() == unix.SIGSTOP && s.stopSent.Swap(false) {
 			if first {

@@ -32,7 +32,12 @@ var _ gdbserver.Target = (*Target)(nil)
 func NewTarget(dir string, opts Options) (*Target, error) {
 	t := &Target{e: tracee.NewExecutor()}
 	var err error
-	t.e.Do(func() { t.s, err = Open(dir, opts) })
+	t.e.Do(func() {
+		if t.s, err = Open(dir, opts); err == nil {
+			t.s.autoSnap = true
+			t.s.maybeSnapshot() // the start: going back never spawns again
+		}
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -113,6 +113,7 @@ func (s *Session) rewindTo(frame int64) error {
 	if s.frame != frame {
 		return fmt.Errorf("%w: event %d", ErrNoMark, frame)
 	}
+	s.keepHere()
 	return nil
 }
 
@@ -255,15 +256,36 @@ type hit struct {
 	at    *here
 }
 
-// lastHitBefore replays from the start to p and returns the last client
-// breakpoint hit or watchpoint trigger before it.
+// lastHitBefore returns the last client breakpoint hit or watchpoint
+// trigger before p. It searches backwards a segment at a time: from the
+// nearest snapshot before p to p, then from the snapshot before that to
+// the first one, and so on, replaying each forward with everything armed.
 func (s *Session) lastHitBefore(p here) (hit, error) {
-	var last hit
-	if err := s.rewindTo(1); err != nil {
-		return last, err
-	}
 	if len(s.user) == 0 && len(s.watches) == 0 {
-		return last, nil
+		return hit{}, nil
+	}
+	end, final := p.frame, true
+	for {
+		start := int64(1)
+		for _, sn := range s.snaps {
+			if sn.frame < end || final && sn.frame == end {
+				start = max(start, sn.frame)
+			}
+		}
+		last, err := s.searchSegment(start, end, final, p)
+		if err != nil || last.found || start <= 1 {
+			return last, err
+		}
+		end, final = start, false
+	}
+}
+
+// searchSegment replays from the boundary before frame start up to the
+// boundary before frame end (final: up to p) and returns the last hit.
+func (s *Session) searchSegment(start, end int64, final bool, p here) (hit, error) {
+	var last hit
+	if err := s.rewindTo(start); err != nil {
+		return last, err
 	}
 	armed := map[uint64]bool{p.fp.regs.Rip: true}
 	for a := range s.user {
@@ -277,6 +299,9 @@ func (s *Session) lastHitBefore(p here) (hit, error) {
 	defer func() { s.watchOff = true; s.programDRs() }()
 	counts := map[uint64]int{}
 	for {
+		if !final && s.frame >= end {
+			return last, nil
+		}
 		if s.frame == p.frame && !p.end {
 			if ok, err := s.matches(&p.fp); err != nil || ok {
 				return last, err

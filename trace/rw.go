@@ -1,7 +1,6 @@
 package trace
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -84,7 +83,7 @@ type Reader struct {
 	Header *Header
 	f      *os.File
 	s      *StreamReader
-	r      *bufio.Reader
+	r      *StreamReader
 	name   string
 	// Next is the number of the next frame Read returns.
 	Next int64
@@ -106,7 +105,7 @@ func Open(dir string) (*Reader, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Reader{Dir: dir, Header: h, f: f, s: s, r: bufio.NewReaderSize(s, 1<<16), name: name}, nil
+	return &Reader{Dir: dir, Header: h, f: f, s: s, r: s, name: name}, nil
 }
 
 // Close closes the trace.
@@ -117,6 +116,30 @@ func (r *Reader) Close() error {
 
 // File returns the path of a copied file of the trace.
 func (r *Reader) File(name string) string { return filepath.Join(r.Dir, FilesDir, name) }
+
+// Position is a place in the frames, to come back to with Seek.
+type Position struct {
+	chunk int64 // file offset of the chunk
+	pos   int   // offset in its decompressed data
+	frame int64
+}
+
+// Tell returns the position of the next frame.
+func (r *Reader) Tell() Position {
+	return Position{chunk: r.s.cur, pos: r.s.pos, frame: r.Next}
+}
+
+// Seek returns to a position given by Tell.
+func (r *Reader) Seek(p Position) error {
+	if p.chunk == 0 { // nothing read yet
+		p.chunk = int64(len(streamMagic))
+	}
+	if err := r.s.seek(r.f, p.chunk, p.pos); err != nil {
+		return err
+	}
+	r.Next = p.frame
+	return nil
+}
 
 // Read returns the next frame, or io.EOF after the last one. A trace that
 // ends in the middle of a frame, or is damaged, gives a *FormatError.

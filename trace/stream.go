@@ -104,6 +104,7 @@ type StreamReader struct {
 	r     *bufio.Reader
 	name  string
 	off   int64 // offset of the next chunk in the file
+	cur   int64 // offset of the chunk being read
 	dec   *zstd.Decoder
 	chunk []byte
 	pos   int
@@ -143,7 +144,17 @@ func (s *StreamReader) fail(msg string, args ...any) error {
 	return &FormatError{File: s.name, Off: s.off, Msg: fmt.Sprintf(msg, args...)}
 }
 
+// ReadByte reads one byte (for varints).
+func (s *StreamReader) ReadByte() (byte, error) {
+	var b [1]byte
+	if _, err := io.ReadFull(s, b[:]); err != nil {
+		return 0, err
+	}
+	return b[0], nil
+}
+
 func (s *StreamReader) next() error {
+	s.cur = s.off
 	var hdr [chunkHdrSize]byte
 	n, err := io.ReadFull(s.r, hdr[:])
 	if err == io.EOF {
@@ -174,6 +185,28 @@ func (s *StreamReader) next() error {
 	}
 	s.off += chunkHdrSize + int64(compLen)
 	s.chunk, s.pos = raw, 0
+	return nil
+}
+
+// seek repositions the stream at the chunk starting at off in rs, pos
+// bytes into its decompressed data.
+func (s *StreamReader) seek(rs io.ReadSeeker, off int64, pos int) error {
+	if _, err := rs.Seek(off, io.SeekStart); err != nil {
+		return err
+	}
+	s.r.Reset(rs)
+	s.off, s.chunk, s.pos, s.err = off, nil, 0, nil
+	if err := s.next(); err != nil {
+		if err == io.EOF && pos == 0 {
+			s.err = io.EOF
+			return nil
+		}
+		return err
+	}
+	if pos > len(s.chunk) {
+		return s.fail("position %d beyond the chunk", pos)
+	}
+	s.pos = pos
 	return nil
 }
 

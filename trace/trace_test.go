@@ -207,3 +207,37 @@ func FuzzDecodeFrame(f *testing.F) {
 		}
 	})
 }
+
+func TestTellSeek(t *testing.T) {
+	frames := sampleFrames()
+	for i := 0; i < 30; i++ { // several chunks
+		frames = append(frames, &Frame{Kind: KindSyscall, Nr: uint64(i), Mem: []MemWrite{{Data: bytes.Repeat([]byte{byte(i)}, 90<<10)}}})
+	}
+	r, err := Open(writeTrace(t, frames, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var marks []Position
+	var all []*Frame
+	for {
+		marks = append(marks, r.Tell())
+		f, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, f)
+	}
+	for _, i := range []int{0, 17, 3, len(all) - 1, 9} {
+		if err := r.Seek(marks[i]); err != nil {
+			t.Fatalf("seek to frame %d: %v", i, err)
+		}
+		f, err := r.Read()
+		if err != nil || !reflect.DeepEqual(f, all[i]) || r.Next != int64(i+1) {
+			t.Fatalf("after seeking to frame %d: have %v (%v), next %d", i, f, err, r.Next)
+		}
+	}
+}

@@ -35,10 +35,7 @@ func (t *Proc) Inject(nr uint64, args ...uint64) (int64, error) {
 		return 0, err
 	}
 	for i := 0; i < 2; i++ { // entry stop, then exit stop
-		if err := t.Syscall(0); err != nil {
-			return 0, err
-		}
-		ws, err := t.Wait()
+		ws, err := t.resumeSyscall()
 		if err != nil {
 			return 0, err
 		}
@@ -80,4 +77,92 @@ func errOr(err error, r int64) error {
 		return err
 	}
 	return unix.Errno(-r)
+}
+
+// InjectFork forks the stopped tracee (as Inject does a syscall) and
+// returns the child: traced, stopped, with the registers and memory the
+// parent had before the injection. The parent is left as it was.
+func (t *Proc) InjectFork() (*Proc, error) {
+	saved, err := t.Regs()
+	if err != nil {
+		return nil, err
+	}
+	var orig [2]byte
+	if err := t.ReadMem(saved.Rip, orig[:]); err != nil {
+		return nil, err
+	}
+	if err := unix.PtraceSetOptions(t.Pid, ptraceOptions|unix.PTRACE_O_TRACEFORK); err != nil {
+		return nil, err
+	}
+	defer unix.PtraceSetOptions(t.Pid, ptraceOptions)
+	if err := t.WriteMem(saved.Rip, []byte{0x0f, 0x05}); err != nil {
+		return nil, err
+	}
+	defer t.WriteMem(saved.Rip, orig[:])
+	r := saved
+	r.Rax, r.Orig_rax = unix.SYS_FORK, ^uint64(0)
+	if err := t.SetRegs(&r); err != nil {
+		return nil, err
+	}
+	child := 0
+	for step := 0; step < 3; step++ { // entry stop, fork event, exit stop
+		ws, err := t.resumeSyscall()
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case ws.Stopped() && ws.StopSignal() == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_FORK:
+			msg, err := unix.PtraceGetEventMsg(t.Pid)
+			if err != nil {
+				return nil, err
+			}
+			child = int(msg)
+		case ws.Stopped() && ws.StopSignal() == StopSyscall:
+		default:
+			return nil, fmt.Errorf("injected fork: unexpected %s", describe(ws))
+		}
+	}
+	if err := t.SetRegs(&saved); err != nil {
+		return nil, err
+	}
+	if child == 0 {
+		return nil, fmt.Errorf("injected fork: no child")
+	}
+	c := &Proc{Pid: child}
+	// The new child starts stopped by SIGSTOP (discarded when resumed).
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(child, &ws, unix.WALL, nil); err != nil {
+		return nil, err
+	}
+	if !ws.Stopped() {
+		return nil, fmt.Errorf("forked child: unexpected %s", describe(ws))
+	}
+	if err := c.ReopenMem(); err != nil {
+		c.Kill()
+		return nil, err
+	}
+	if err := c.WriteMem(saved.Rip, orig[:]); err != nil {
+		c.Kill()
+		return nil, err
+	}
+	if err := c.SetRegs(&saved); err != nil {
+		c.Kill()
+		return nil, err
+	}
+	return c, nil
+}
+
+// resumeSyscall resumes to the next stop, discarding SIGCHLD: snapshots
+// and the processes forked from them are each other's parents, and their
+// exits must not reach the replayed program.
+func (t *Proc) resumeSyscall() (unix.WaitStatus, error) {
+	for {
+		if err := t.Syscall(0); err != nil {
+			return 0, err
+		}
+		ws, err := t.Wait()
+		if err != nil || !ws.Stopped() || ws.StopSignal() != unix.SIGCHLD {
+			return ws, err
+		}
+	}
 }

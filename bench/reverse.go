@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"debug/elf"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"rewind/gdbserver"
+	"rewind/replayer"
+)
+
+// benchReverse measures time travel on a recording of the syscall loop:
+// reverse-continue from the end to a breakpoint hit once near the start,
+// against the forward replay of the same span, and reverse-stepi latency
+// inside the loop.
+func benchReverse(root, work, rewind string, runs int) {
+	bin := filepath.Join(work, "syscalls-g")
+	run(root, "gcc", "-O0", "-g", "-o", bin, filepath.Join("test/programs", "syscalls.c"))
+	dir := filepath.Join(work, "trace-reverse")
+	run(work, rewind, "record", "-q", "-o", dir, bin, "20000")
+	main, loop := symbol(bin, "main"), symbol(bin, "getppid@plt")
+	const pie = 0x555555554000
+	var fwd, rc, rsi []time.Duration
+	var snaps int
+	for i := 0; i < runs; i++ {
+		t, err := replayer.NewTarget(dir, replayer.Options{})
+		check(err)
+		ctx := context.Background()
+		start := time.Now()
+		_, err = t.Resume(ctx, gdbserver.Action{Tid: -1}) // forward to the end
+		check(err)
+		fwd = append(fwd, time.Since(start))
+		check(t.SetBreakpoint(gdbserver.BreakSoftware, pie+main, 1))
+		start = time.Now()
+		st, err := t.Resume(ctx, gdbserver.Action{Dir: gdbserver.Reverse, Tid: -1})
+		check(err)
+		rc = append(rc, time.Since(start))
+		if st.Kind != gdbserver.StopSWBreak {
+			check(fmt.Errorf("reverse-continue stopped with %v, not at main", st.Kind))
+		}
+		check(t.ClearBreakpoint(gdbserver.BreakSoftware, pie+main, 1))
+		// Into the loop, then reverse-stepi there.
+		check(t.SetBreakpoint(gdbserver.BreakSoftware, pie+loop, 1))
+		for j := 0; j < 100; j++ {
+			_, err = t.Resume(ctx, gdbserver.Action{Tid: -1})
+			check(err)
+		}
+		check(t.ClearBreakpoint(gdbserver.BreakSoftware, pie+loop, 1))
+		for j := 0; j < 5; j++ {
+			start = time.Now()
+			_, err = t.Resume(ctx, gdbserver.Action{Dir: gdbserver.Reverse, Step: true, Tid: -1})
+			check(err)
+			rsi = append(rsi, time.Since(start))
+		}
+		t.Session(func(s *replayer.Session) { snaps = s.Snapshots() })
+		t.Close()
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "time travel (syscalls 20000, %d runs)\tmedian\t\n", runs)
+	fmt.Fprintf(w, "forward replay, start to end\t%v\t\n", round(med(fwd)))
+	fmt.Fprintf(w, "reverse-continue, end to main\t%v\t\n", round(med(rc)))
+	fmt.Fprintf(w, "ratio (target <= 2x)\t%.2fx\t\n", med(rc).Seconds()/med(fwd).Seconds())
+	fmt.Fprintf(w, "reverse-stepi in the loop (target <= 50ms)\t%v\t\n", round(med(rsi)))
+	fmt.Fprintf(w, "snapshots alive at the end\t%d\t\n", snaps)
+	w.Flush()
+}
+
+func med(ds []time.Duration) time.Duration {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2]
+}
+
+func symbol(bin, name string) uint64 {
+	f, err := elf.Open(bin)
+	check(err)
+	defer f.Close()
+	syms, err := f.Symbols()
+	check(err)
+	for _, s := range syms {
+		if s.Name == name {
+			return s.Value
+		}
+	}
+	if name == "getppid@plt" { // PLT stubs have no symbol: break in main's loop instead
+		return symbol(bin, "main") + 0x30
+	}
+	check(fmt.Errorf("%s: no symbol %s", bin, name))
+	return 0
+}

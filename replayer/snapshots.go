@@ -1,0 +1,153 @@
+package replayer
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"rewind/checkpoint"
+	"rewind/trace"
+)
+
+// snap is a fork snapshot at the boundary before frame.
+type snap struct {
+	frame int64
+	cp    *checkpoint.Snapshot
+	pos   trace.Position // of the frame after the boundary
+	next  *trace.Frame   // that frame, when it was already read
+}
+
+const (
+	firstSnapSpacing = 64 // frames between automatic snapshots, at first
+	maxSnaps         = 16 // then spacing doubles and every other one goes
+	maxLocalSnaps    = 4  // snapshots kept where the client navigates
+)
+
+// maybeSnapshot takes an automatic snapshot when the last is far enough
+// behind. Only at clean boundaries: no signal pending delivery (the
+// injected fork would discard it), not at the end.
+func (s *Session) maybeSnapshot() {
+	if s.sig != 0 || s.atEnd || s.done || s.held != nil {
+		return
+	}
+	if n := len(s.snaps); n > 0 && s.frame-s.snaps[n-1].frame < s.snapEvery {
+		return
+	}
+	if err := s.snapshot(); err != nil {
+		s.warn(fmt.Sprintf("snapshot at event %d: %v (going back will be slower)", s.frame, err))
+		s.autoSnap = false
+		return
+	}
+	if len(s.snaps) > maxSnaps {
+		kept := s.snaps[:1]
+		for i, sn := range s.snaps[1:] {
+			if i%2 == 1 {
+				kept = append(kept, sn)
+			} else {
+				sn.cp.Release()
+			}
+		}
+		s.snaps = kept
+		s.snapEvery *= 2
+	}
+}
+
+// snapshot forks the live process, breakpoints taken out of its memory.
+func (s *Session) snapshot() error {
+	inserted := make([]uint64, 0, len(s.bps))
+	for a := range s.bps {
+		inserted = append(inserted, a)
+	}
+	for _, a := range inserted {
+		s.remove(a)
+	}
+	cp, err := checkpoint.Take(s.t)
+	for _, a := range inserted {
+		s.insert(a)
+	}
+	if err != nil {
+		return err
+	}
+	s.ours[cp.Pid()] = true
+	s.snaps = append(s.snaps, snap{frame: s.frame, cp: cp, pos: s.r.Tell(), next: s.next})
+	return nil
+}
+
+// keepHere snapshots the current boundary for the navigation that follows
+// (reverse-stepping reaches the same frame several times), keeping the few
+// most recent such snapshots.
+func (s *Session) keepHere() {
+	if s.sig != 0 || s.atEnd || s.done || s.held != nil || !s.autoSnap {
+		return
+	}
+	for _, sn := range append(s.snaps, s.local...) {
+		if sn.frame == s.frame {
+			return
+		}
+	}
+	before := len(s.snaps)
+	if err := s.snapshot(); err != nil {
+		return
+	}
+	s.local = append(s.local, s.snaps[before])
+	s.snaps = s.snaps[:before]
+	if len(s.local) > maxLocalSnaps {
+		s.local[0].cp.Release()
+		s.local = s.local[1:]
+	}
+}
+
+// restoreBefore replaces the live process with one forked from the latest
+// snapshot at or before frame, and positions the trace there. It reports
+// false when there is none.
+func (s *Session) restoreBefore(frame int64) (bool, error) {
+	var best *snap
+	for _, list := range [][]snap{s.snaps, s.local} {
+		for i := range list {
+			if list[i].frame <= frame && (best == nil || list[i].frame > best.frame) {
+				best = &list[i]
+			}
+		}
+	}
+	if best == nil {
+		return false, nil
+	}
+	t, err := best.cp.Restore()
+	if err != nil {
+		return false, err
+	}
+	if s.t != nil && !s.done {
+		s.t.Kill()
+	}
+	if err := s.r.Seek(best.pos); err != nil {
+		t.Kill()
+		return false, err
+	}
+	s.t, s.frame, s.sig, s.exit, s.done = t, best.frame, 0, 0, false
+	s.next, s.held, s.atEnd, s.interrupted = best.next, nil, false, false
+	s.bps = map[uint64]byte{}
+	s.stopSent.Store(false)
+	s.pid.Store(int64(t.Pid))
+	s.ours[t.Pid] = true
+	return true, nil
+}
+
+// fromSnapshot tells whether the SIGCHLD the live process is stopped for
+// comes from one of rewind's own processes.
+func (s *Session) fromSnapshot() bool {
+	info, err := s.t.Siginfo()
+	if err != nil {
+		return false
+	}
+	return s.ours[int(int32(binary.LittleEndian.Uint32(info[16:])))]
+}
+
+// releaseSnapshots kills every snapshot.
+func (s *Session) releaseSnapshots() {
+	for _, sn := range append(s.snaps, s.local...) {
+		sn.cp.Release()
+	}
+	s.snaps, s.local = nil, nil
+}
+
+// Snapshots returns how many snapshot processes are alive.
+func (s *Session) Snapshots() int { return len(s.snaps) + len(s.local) }
