@@ -19,7 +19,7 @@ type Checkpoint struct {
 func (s *Session) rearm() error {
 	s.armOnly(s.user)
 	s.watchOff = false
-	return s.programDRs()
+	return s.armWatches()
 }
 
 // AddCheckpoint records the current point. Finding it again later is

@@ -304,6 +304,12 @@ func (s *Session) StepInsn() (Stopped, error) {
 	if err == nil {
 		ws, err = s.t.Wait()
 	}
+	// A watched page faulted: complete the access before the breakpoint
+	// goes back in (the fault left the pc on it).
+	var pageHit, pageOurs bool
+	if err == nil && ws.Stopped() && ws.StopSignal() == unix.SIGSEGV && len(s.protectedNow) > 0 {
+		pageHit, pageOurs, err = s.pageFault()
+	}
 	if onBp {
 		if werr := s.t.WriteMem(regs.Rip, []byte{int3}); err == nil {
 			err = werr
@@ -313,6 +319,10 @@ func (s *Session) StepInsn() (Stopped, error) {
 		return Stopped{}, err
 	}
 	switch {
+	case pageHit:
+		return Stopped{Reason: StoppedWatch, Watch: s.lastWatch}, nil
+	case pageOurs:
+		return Stopped{Reason: StoppedStep}, nil
 	case ws.Stopped() && ws.StopSignal() == unix.SIGTRAP && ws.TrapCause() == 0:
 		if hit, err := s.breakpointHit(); hit || err != nil {
 			return Stopped{Reason: StoppedBreakpoint}, err
@@ -370,7 +380,7 @@ func (s *Session) Restart(arg string) error {
 		}
 		s.r, s.t, s.frame, s.sig, s.exit, s.done = r, nil, 0, 0, 0, false
 		s.next, s.held, s.atEnd, s.interrupted = nil, nil, false, false
-		s.bps = map[uint64]byte{}
+		s.bps, s.protectedNow, s.slots = map[uint64]byte{}, map[uint64]int{}, nil
 		s.stopSent.Store(false)
 		if err := s.start(); err != nil {
 			return err
@@ -389,7 +399,7 @@ func (s *Session) Restart(arg string) error {
 		}
 	}
 	s.armOnly(s.user)
-	return s.programDRs()
+	return s.armWatches()
 }
 
 // auxvOf extracts the auxiliary vector from an initial stack image.

@@ -22,10 +22,11 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	// Warn receives warnings meant for the user.
 	Warn func(string)
-	// NoHardwareWatchpoints refuses watchpoints (the host's debug
-	// registers do not fire, or the user forced it), so clients fall back
-	// to their own.
+	// NoHardwareWatchpoints says the host's debug registers do not fire
+	// (rewind doctor): watchpoints use page protection.
 	NoHardwareWatchpoints bool
+	// Watchpoints forces one implementation of watchpoints.
+	Watchpoints WatchMode
 }
 
 // Session is one replay of a trace. Its methods must run on one locked
@@ -49,10 +50,14 @@ type Session struct {
 	user  map[uint64]bool // the client's breakpoints
 	// watches are the client's watchpoints, in the debug registers as
 	// slots unless watchOff (while navigating); lastWatch fired last.
-	watches   []watch
-	slots     []slot
-	watchOff  bool
-	lastWatch *watch
+	watches  []watch
+	slots    []slot
+	watchOff bool
+	// protectedNow maps the pages protected for watchpoints to the
+	// protection set; pageOrig keeps the program's own.
+	protectedNow map[uint64]int
+	pageOrig     map[uint64]int
+	lastWatch    *watch
 
 	checkpoints    map[int]Checkpoint
 	nextCheckpoint int
@@ -84,7 +89,7 @@ func Open(dir string, opts Options) (*Session, error) {
 		return nil, err
 	}
 	s := &Session{opts: opts, r: r, dir: dir, bps: map[uint64]byte{}, user: map[uint64]bool{}, files: map[string]string{},
-		checkpoints: map[int]Checkpoint{}, snapEvery: firstSnapSpacing, ours: map[int]bool{}}
+		checkpoints: map[int]Checkpoint{}, protectedNow: map[uint64]int{}, pageOrig: map[uint64]int{}, snapEvery: firstSnapSpacing, ours: map[int]bool{}}
 	if err := s.start(); err != nil {
 		s.Close()
 		return nil, err
@@ -288,6 +293,18 @@ func (s *Session) resume(first bool) (unix.WaitStatus, error) {
 			}
 			s.interrupted = true
 			continue
+		}
+		if first && ws.Stopped() && ws.StopSignal() == unix.SIGSEGV && len(s.protectedNow) > 0 {
+			hit, ours, err := s.pageFault()
+			if err != nil {
+				return ws, err
+			}
+			if hit {
+				return ws, errWatch
+			}
+			if ours {
+				continue
+			}
 		}
 		if first && ws.Stopped() && ws.StopSignal() == unix.SIGTRAP && ws.TrapCause() == 0 {
 			if hit, err := s.breakpointHit(); hit || err != nil {

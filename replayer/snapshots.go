@@ -60,9 +60,18 @@ func (s *Session) snapshot() error {
 	for _, a := range inserted {
 		s.remove(a)
 	}
+	protected := len(s.protectedNow) > 0
+	if protected { // the copy must have the program's own protections
+		if err := s.protectPages(true); err != nil {
+			return err
+		}
+	}
 	cp, err := checkpoint.Take(s.t)
 	for _, a := range inserted {
 		s.insert(a)
+	}
+	if protected {
+		s.armWatches()
 	}
 	if err != nil {
 		return err
@@ -124,7 +133,7 @@ func (s *Session) restoreBefore(frame int64) (bool, error) {
 	}
 	s.t, s.frame, s.sig, s.exit, s.done = t, best.frame, 0, 0, false
 	s.next, s.held, s.atEnd, s.interrupted = best.next, nil, false, false
-	s.bps = map[uint64]byte{}
+	s.bps, s.protectedNow, s.slots = map[uint64]byte{}, map[uint64]int{}, nil
 	s.stopSent.Store(false)
 	s.pid.Store(int64(t.Pid))
 	s.ours[t.Pid] = true

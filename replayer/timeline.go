@@ -44,10 +44,23 @@ func (s *Session) memHash() ([sha256.Size]byte, []string, error) {
 	var digests []string
 	h := sha256.New()
 	buf := make([]byte, 1<<16)
+	// The writable memory, and the pages made read-only or inaccessible
+	// for watchpoints: the same bytes in the same order either way.
+	var ranges []tracee.Mapping
 	for _, m := range maps {
-		if len(m.Perms) < 2 || m.Perms[1] != 'w' || m.End-m.Start > 256<<20 {
-			continue
+		switch {
+		case len(m.Perms) < 2 || m.End-m.Start > 256<<20:
+		case m.Perms[1] == 'w':
+			ranges = append(ranges, m)
+		default:
+			for p := m.Start; p < m.End; p += pageSize {
+				if _, ok := s.protectedNow[p]; ok {
+					ranges = append(ranges, tracee.Mapping{Start: p, End: p + pageSize, Path: m.Path})
+				}
+			}
 		}
+	}
+	for _, m := range ranges {
 		mh := sha256.New()
 		for a := m.Start; a < m.End; a += uint64(len(buf)) {
 			n := min(uint64(len(buf)), m.End-a)
@@ -293,10 +306,10 @@ func (s *Session) searchSegment(start, end int64, final bool, p here) (hit, erro
 	}
 	s.armOnly(armed)
 	s.watchOff = false
-	if err := s.programDRs(); err != nil {
+	if err := s.armWatches(); err != nil {
 		return last, err
 	}
-	defer func() { s.watchOff = true; s.programDRs() }()
+	defer func() { s.watchOff = true; s.armWatches() }()
 	counts := map[uint64]int{}
 	for {
 		if !final && s.frame >= end {

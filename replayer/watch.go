@@ -67,20 +67,75 @@ func (s *Session) plan(ws []watch) ([]slot, error) {
 	return slots, nil
 }
 
-// SetWatchpoint watches [addr, addr+size) with the debug registers.
+// SetWatchpoint watches [addr, addr+size): with the debug registers
+// while they suffice and work, else by page protection.
 func (s *Session) SetWatchpoint(kind WatchKind, addr uint64, size int) error {
-	if s.opts.NoHardwareWatchpoints {
-		return ErrNoHardwareWatchpoints
+	if size <= 0 || size > 1<<20 {
+		return fmt.Errorf("a watchpoint of %d bytes is not supported", size)
 	}
-	if size <= 0 || size > 32 {
-		return fmt.Errorf("watchpoint of %d bytes: %w", size, ErrTooManyWatchpoints)
+	if _, err := s.ReadMemory(addr, make([]byte, 1)); err != nil {
+		return fmt.Errorf("watchpoint at %#x: the address is not mapped", addr)
 	}
 	ws := append(append([]watch(nil), s.watches...), watch{addr, size, kind})
-	if _, err := s.plan(ws); err != nil {
+	if s.opts.Watchpoints == WatchHardware {
+		if s.opts.NoHardwareWatchpoints {
+			return ErrNoHardwareWatchpoints
+		}
+		if _, err := s.plan(ws); err != nil {
+			return err
+		}
+	}
+	old := s.watches
+	s.watches = ws
+	if err := s.armWatches(); err != nil {
+		s.watches = old
+		s.armWatches()
 		return err
 	}
-	s.watches = ws
-	return s.programDRs()
+	return nil
+}
+
+// WatchMode chooses how watchpoints are implemented.
+type WatchMode string
+
+const (
+	WatchAuto     WatchMode = ""     // debug registers while they work and suffice, else pages
+	WatchHardware WatchMode = "hw"   // debug registers only (at most 4 slots)
+	WatchPages    WatchMode = "page" // page protection only
+)
+
+// usePages tells whether the watchpoints go to page protection.
+func (s *Session) usePages() bool {
+	switch s.opts.Watchpoints {
+	case WatchPages:
+		return true
+	case WatchHardware:
+		return false
+	}
+	if s.opts.NoHardwareWatchpoints {
+		return true
+	}
+	_, err := s.plan(s.watches)
+	return err != nil
+}
+
+// armWatches puts the watchpoints where they belong, or takes them all
+// out while the replay navigates (s.watchOff).
+func (s *Session) armWatches() error {
+	if s.t == nil || s.done {
+		return nil
+	}
+	pages := s.usePages()
+	if err := s.programDRs(pages || s.watchOff); err != nil {
+		return err
+	}
+	if s.atEnd {
+		// Stopped inside the final exit, where no syscall can be
+		// injected; nothing runs forward from here anyway, and going
+		// back arms the pages again.
+		return nil
+	}
+	return s.protectPages(!pages || s.watchOff)
 }
 
 // ClearWatchpoint removes a watchpoint.
@@ -88,25 +143,25 @@ func (s *Session) ClearWatchpoint(kind WatchKind, addr uint64, size int) error {
 	for i, w := range s.watches {
 		if w == (watch{addr, size, kind}) {
 			s.watches = append(s.watches[:i], s.watches[i+1:]...)
-			return s.programDRs()
+			return s.armWatches()
 		}
 	}
 	return nil
 }
 
 // programDRs loads the watchpoints into the debug registers, or clears
-// them while the replay navigates (s.watchOff).
-func (s *Session) programDRs() error {
-	if s.t == nil || s.done {
-		return nil
-	}
+// them.
+func (s *Session) programDRs(clear bool) error {
 	var dr7 uint64
-	slots, err := s.plan(s.watches)
-	if err != nil {
-		return err
+	var slots []slot
+	if !clear {
+		var err error
+		if slots, err = s.plan(s.watches); err != nil {
+			return err
+		}
 	}
-	if s.watchOff {
-		slots = nil
+	if len(slots) == 0 && len(s.slots) == 0 {
+		return nil
 	}
 	for i, sl := range slots {
 		rw := uint64(1) // break on writes

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"rewind/gdbserver"
+	"rewind/recorder"
 	"rewind/replayer"
 )
 
@@ -26,6 +27,7 @@ type replayFlags struct {
 	keep     bool
 	wireLog  bool
 	event    int64
+	watch    string
 }
 
 func cmdReplay(args []string) error {
@@ -38,6 +40,7 @@ func cmdReplay(args []string) error {
 	fl.StringVar(&o.unixPath, "unix", "", "serve on a Unix socket at `PATH` (created 0600) instead of TCP")
 	fl.BoolVar(&o.keep, "k", false, "keep serving after the debugger detaches")
 	fl.BoolVar(&o.wireLog, "log-gdbwire", false, "log every protocol packet to stderr")
+	fl.StringVar(&o.watch, "watchpoints", "auto", "watchpoints by `KIND`: auto (debug registers where they work, up to 4), hw (debug registers only) or page (page protection, any number)")
 	fl.Int64Var(&o.event, "g", 0, "start the debugger at event `N` (see the debugger's \"when\")")
 	// Arguments after "--" go to gdb.
 	var gdbArgs []string
@@ -82,7 +85,18 @@ func autopilot(dir string) error {
 // serve replays under the debugger protocol: with -s only serving, else
 // starting gdb already connected.
 func serve(dir string, o replayFlags, gdbArgs []string) error {
-	t, err := replayer.NewTarget(dir, replayer.Options{Warn: func(m string) { warnf("warning: %s", m) }})
+	ropts := replayer.Options{Warn: func(m string) { warnf("warning: %s", m) }}
+	switch o.watch {
+	case "auto":
+		ropts.NoHardwareWatchpoints = recorder.ProbeDebugRegisters() != nil
+	case "hw":
+		ropts.Watchpoints = replayer.WatchHardware
+	case "page":
+		ropts.Watchpoints = replayer.WatchPages
+	default:
+		return fail(exitFailed, fmt.Errorf("--watchpoints must be auto, hw or page, not %q", o.watch))
+	}
+	t, err := replayer.NewTarget(dir, ropts)
 	if err != nil {
 		return err
 	}
