@@ -141,4 +141,3 @@ func (s *Session) pageFault() (hit, ours bool, err error) {
 	}
 	return false, true, nil
 }
-
