@@ -27,7 +27,7 @@ func (ss *session) query(s string) error {
 	case name == "qAttached":
 		return ss.reply("1")
 	case s == "qfThreadInfo":
-		threads := ss.t.Threads()
+		threads := ss.threads()
 		if len(threads) == 0 {
 			return ss.reply("l")
 		}
@@ -82,7 +82,7 @@ func (ss *session) query(s string) error {
 		return ss.reply(fmt.Sprintf("triple:%s;ptrsize:8;endian:little;ostype:linux;vendor:pc;"+
 			"watchpoint_exceptions_received:after;", hexString(triple)))
 	case s == "qProcessInfo" || strings.HasPrefix(s, "qProcessInfoPID:"):
-		if len(ss.t.Threads()) == 0 {
+		if len(ss.threads()) == 0 {
 			return ss.replyErr(ErrExited)
 		}
 		r := fmt.Sprintf("pid:%x;triple:%s;ostype:linux;endian:little;ptrsize:8;", ss.t.Pid(), hexString(triple))
@@ -208,7 +208,9 @@ func (ss *session) vPacket(s string) error {
 		return ss.vRun(s)
 	case s == "vKill" || strings.HasPrefix(s, "vKill;"):
 		// extended-remote: gdb kills before "run" restarts (vRun), so the
-		// session goes on; the replay itself cannot be changed by a kill.
+		// session goes on; the replay itself cannot be changed by a kill,
+		// but until a vRun succeeds the client sees no threads.
+		ss.killed = true
 		return ss.reply("OK")
 	case s == "vCtrlC":
 		return ss.reply("OK")
@@ -235,6 +237,9 @@ func (ss *session) vRun(s string) error {
 		}
 	}
 	st, err := ss.t.Restart(strings.Join(args, " "))
+	if err == nil {
+		ss.killed = false
+	}
 	if err != nil {
 		return ss.replyErr(err)
 	}
@@ -445,7 +450,7 @@ func (ss *session) librariesXML() ([]byte, error) {
 func (ss *session) threadsXML() []byte {
 	var b strings.Builder
 	b.WriteString("<?xml version=\"1.0\"?>\n<threads>\n")
-	for _, tid := range ss.t.Threads() {
+	for _, tid := range ss.threads() {
 		fmt.Fprintf(&b, "<thread id=\"%s\" core=\"0\"/>\n", ss.threadID(tid))
 	}
 	b.WriteString("</threads>\n")

@@ -280,7 +280,7 @@ func (ss *session) stopReply(st Stop) string {
 		b.WriteString("replaylog:end;")
 	}
 	if ss.listThreads {
-		threads := ss.t.Threads()
+		threads := ss.threads()
 		b.WriteString("threads:")
 		for i, tid := range threads {
 			if i > 0 {

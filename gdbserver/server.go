@@ -175,6 +175,9 @@ type session struct {
 	t   Target
 	c   *Conn
 
+	// killed: the client sent vKill; no threads until a vRun succeeds.
+	killed bool
+
 	events  chan event // nil when driven directly (tests, fuzzing)
 	quit    chan struct{}
 	pending []event
@@ -204,6 +207,14 @@ func newSession(s *Server, rw io.ReadWriter) *session {
 		files:  map[int]File{},
 		nextFD: 3,
 	}
+}
+
+// threads lists the target's threads, none after the client killed it.
+func (ss *session) threads() []int {
+	if ss.killed {
+		return nil
+	}
+	return ss.t.Threads()
 }
 
 func (ss *session) closeFiles() {
@@ -420,7 +431,7 @@ func parseThreadID(s string) (int, error) {
 // resolve turns a thread selection into a live thread: 0 and -1 mean the
 // thread of the last stop.
 func (ss *session) resolve(tid int) (int, error) {
-	threads := ss.t.Threads()
+	threads := ss.threads()
 	if len(threads) == 0 {
 		return 0, ErrExited
 	}

@@ -109,12 +109,17 @@ func (s *Session) SetBreakpoint(addr uint64) error {
 		return err
 	}
 	s.user[addr] = true
+	if s.armed == nil {
+		s.armed = map[uint64]bool{}
+	}
+	s.armed[addr] = true
 	return nil
 }
 
 // ClearBreakpoint removes a client's software breakpoint.
 func (s *Session) ClearBreakpoint(addr uint64) error {
 	delete(s.user, addr)
+	delete(s.armed, addr)
 	return s.remove(addr)
 }
 
@@ -154,8 +159,25 @@ func (s *Session) armOnly(addrs map[uint64]bool) {
 			s.remove(a)
 		}
 	}
+	s.armed = addrs
 	for a := range addrs {
-		s.insert(a) // an address not mapped yet is left out: the client sets it again
+		s.insert(a) // an address not mapped yet goes in when it is (remapped)
+	}
+}
+
+// remapped keeps breakpoints right when the address space changed in
+// [start, end): ones whose code was just mapped (a library loaded after
+// they were set) go in, and ones the new mapping overwrote go in again.
+func (s *Session) remapped(start, end uint64) {
+	for a := range s.bps {
+		if a >= start && a < end {
+			delete(s.bps, a) // its int3 is gone with the old contents
+		}
+	}
+	for a := range s.armed {
+		if _, ok := s.bps[a]; !ok {
+			s.insert(a)
+		}
 	}
 }
 
@@ -380,7 +402,7 @@ func (s *Session) Restart(arg string) error {
 		}
 		s.r, s.t, s.frame, s.sig, s.exit, s.done = r, nil, 0, 0, 0, false
 		s.next, s.held, s.atEnd, s.interrupted = nil, nil, false, false
-		s.bps, s.protectedNow, s.slots = map[uint64]byte{}, map[uint64]int{}, nil
+		s.bps, s.protectedNow, s.slots, s.armed = map[uint64]byte{}, map[uint64]int{}, nil, nil
 		s.stopSent.Store(false)
 		if err := s.start(); err != nil {
 			return err

@@ -48,6 +48,7 @@ type Session struct {
 	atEnd bool
 	bps   map[uint64]byte // int3s in the program: address → displaced byte
 	user  map[uint64]bool // the client's breakpoints
+	armed map[uint64]bool // the breakpoints wanted now (armOnly)
 	// watches are the client's watchpoints, in the debug registers as
 	// slots unless watchOff (while navigating); lastWatch fired last.
 	watches  []watch
@@ -462,6 +463,9 @@ func (s *Session) mmap(f *trace.Frame, regs unix.PtraceRegs) error {
 			return err
 		}
 		s.files[f.Map.Path] = s.r.File(f.Map.File)
+	}
+	if f.Result >= 0 || f.Result < -4095 {
+		s.remapped(after.Rax, after.Rax+entry.Rsi)
 	}
 	after.Rdi, after.Rsi, after.Rdx, after.R10, after.R8, after.R9 = entry.Rdi, entry.Rsi, entry.Rdx, entry.R10, entry.R8, entry.R9
 	return s.t.SetRegs(&after)

@@ -133,7 +133,7 @@ func (s *Session) restoreBefore(frame int64) (bool, error) {
 	}
 	s.t, s.frame, s.sig, s.exit, s.done = t, best.frame, 0, 0, false
 	s.next, s.held, s.atEnd, s.interrupted = best.next, nil, false, false
-	s.bps, s.protectedNow, s.slots = map[uint64]byte{}, map[uint64]int{}, nil
+	s.bps, s.protectedNow, s.slots, s.armed = map[uint64]byte{}, map[uint64]int{}, nil, nil
 	s.stopSent.Store(false)
 	s.pid.Store(int64(t.Pid))
 	s.ours[t.Pid] = true

@@ -273,4 +273,8 @@ func (t *Target) MemoryRegion(addr uint64) (gdbserver.Region, error) {
 	return gdbserver.Region{Start: addr, Size: next - addr}, nil
 }
 
+// Libraries is not offered to clients yet: with qXfer:libraries-svr4
+// advertised, lldb-22 no longer found libc (the list is empty at the start,
+// before ld.so sets up r_debug); gdb and lldb read the link map from
+// memory themselves meanwhile. Session.Libraries walks it.
 func (t *Target) Libraries() ([]gdbserver.Library, error) { return nil, gdbserver.ErrUnsupported }

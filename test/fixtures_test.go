@@ -61,6 +61,7 @@ var fixtures = []fixture{
 	{name: "cpuloop", prog: "cpuloop", args: []string{"30000000"}, det: true,
 		want: []string{"iterations: 30000000 hash: d83ca1f80e74e515\n"}},
 	{name: "demo", prog: "demo", want: []string{"final balance: ", "(expected 550)\n"}},
+	{name: "reverse", prog: "reverse", det: true, want: []string{"sum 14280 calls 120 total 285 w3 12\n"}},
 	{name: "debugme", prog: "debugme", det: true, want: []string{"report 9: 81\n", "len 15 fact 120 total 285 counter 17 x 18\n"}},
 }
 

@@ -9,9 +9,9 @@ int total;              // changed once per round of the loop
 int w0, w1, w2, w3;     // changed by the loop too: watchpoint slots
 long calls;             // how many of f0 .. f119 ran
 
-// step is one round of the loop: total += sq. LINE:step-body
-void step(int i, int sq) {
-	total += sq; // LINE:step-total
+// tally is one round of the loop: total += sq. LINE:tally-body
+void tally(int i, int sq) {
+	total += sq; // LINE:tally-total
 	w0 = i;
 	w1 = i + 1;
 	w2 = i + 2;
@@ -269,7 +269,7 @@ int main(void) {
 		sum += fns[k](k); // LINE:call-fn
 	for (int i = 0; i < 10; i++) {
 		int sq = i * i; // LINE:loop-sq
-		step(i, sq);    // LINE:loop-step
+		tally(i, sq);   // LINE:loop-tally
 	}
 	printf("sum %ld calls %ld total %d w3 %d\n", sum, calls, total, w3); // LINE:final
 	return 0;
