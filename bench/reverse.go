@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -26,7 +27,7 @@ func benchReverse(root, work, rewind string, runs int) {
 	main, loop := symbol(bin, "main"), symbol(bin, "getppid@plt")
 	const pie = 0x555555554000
 	var fwd, rc, rsi []time.Duration
-	var snaps int
+	var snaps, dirty int
 	for i := 0; i < runs; i++ {
 		t, err := replayer.NewTarget(dir, replayer.Options{})
 		check(err)
@@ -57,7 +58,13 @@ func benchReverse(root, work, rewind string, runs int) {
 			check(err)
 			rsi = append(rsi, time.Since(start))
 		}
-		t.Session(func(s *replayer.Session) { snaps = s.Snapshots() })
+		t.Session(func(s *replayer.Session) {
+			snaps = s.Snapshots()
+			dirty = 0
+			for _, pid := range s.SnapshotPids() {
+				dirty += privateDirtyKB(pid)
+			}
+		})
 		t.Close()
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', tabwriter.AlignRight)
@@ -66,8 +73,26 @@ func benchReverse(root, work, rewind string, runs int) {
 	fmt.Fprintf(w, "reverse-continue, end to main\t%v\t\n", round(med(rc)))
 	fmt.Fprintf(w, "ratio (target <= 2x)\t%.2fx\t\n", med(rc).Seconds()/med(fwd).Seconds())
 	fmt.Fprintf(w, "reverse-stepi in the loop (target <= 50ms)\t%v\t\n", round(med(rsi)))
+	fmt.Fprintf(w, "  (each: %v)\t\t\n", rsi)
 	fmt.Fprintf(w, "snapshots alive at the end\t%d\t\n", snaps)
+	fmt.Fprintf(w, "their private memory (copy-on-write pages they own)\t%d KiB\t\n", dirty)
 	w.Flush()
+}
+
+// privateDirtyKB is the memory only this process holds.
+func privateDirtyKB(pid int) int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return 0
+	}
+	total := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		var kb int
+		if _, err := fmt.Sscanf(line, "Private_Dirty: %d kB", &kb); err == nil {
+			total += kb
+		}
+	}
+	return total
 }
 
 func med(ds []time.Duration) time.Duration {

@@ -160,3 +160,12 @@ func (s *Session) releaseSnapshots() {
 
 // Snapshots returns how many snapshot processes are alive.
 func (s *Session) Snapshots() int { return len(s.snaps) + len(s.local) }
+
+// SnapshotPids lists the snapshot processes (to measure their memory).
+func (s *Session) SnapshotPids() []int {
+	var pids []int
+	for _, sn := range append(s.snaps, s.local...) {
+		pids = append(pids, sn.cp.Pid())
+	}
+	return pids
+}
