@@ -79,6 +79,7 @@ type Session struct {
 	auxv        []byte
 	files       map[string]string // original path → copy in the trace
 	exe         string            // the program's path as recorded
+	siginfo     []byte            // of the last recorded signal (gdb's $_siginfo)
 	tid         int               // the program's recorded pid
 }
 
@@ -597,6 +598,7 @@ func (s *Session) signal(f *trace.Frame) error {
 		}
 	}
 	s.sig = int(want)
+	s.siginfo = f.Siginfo
 	return nil
 }
 

@@ -26,7 +26,19 @@ type Target struct {
 	parked bool
 }
 
-var _ gdbserver.Target = (*Target)(nil)
+var (
+	_ gdbserver.Target        = (*Target)(nil)
+	_ gdbserver.SiginfoReader = (*Target)(nil)
+)
+
+// Siginfo returns the siginfo of the last recorded signal delivered.
+func (t *Target) Siginfo(tid int) (info []byte, err error) {
+	t.e.Do(func() { info = t.s.siginfo })
+	if info == nil {
+		info = make([]byte, 128)
+	}
+	return info, nil
+}
 
 // NewTarget opens the trace in dir for debugging.
 func NewTarget(dir string, opts Options) (*Target, error) {
