@@ -73,7 +73,6 @@ func benchReverse(root, work, rewind string, runs int) {
 	fmt.Fprintf(w, "reverse-continue, end to main\t%v\t\n", round(med(rc)))
 	fmt.Fprintf(w, "ratio (target <= 2x)\t%.2fx\t\n", med(rc).Seconds()/med(fwd).Seconds())
 	fmt.Fprintf(w, "reverse-stepi in the loop (target <= 50ms)\t%v\t\n", round(med(rsi)))
-	fmt.Fprintf(w, "  (each: %v)\t\t\n", rsi)
 	fmt.Fprintf(w, "snapshots alive at the end\t%d\t\n", snaps)
 	fmt.Fprintf(w, "their private memory (copy-on-write pages they own)\t%d KiB\t\n", dirty)
 	w.Flush()
