@@ -257,7 +257,7 @@ func (r *recording) syscallEntry() error {
 		// Deliver the deferred signal before this call: skip it now and
 		// re-run it after the handler.
 		r.restart, skip = true, true
-	} else if sc.Policy == arch.Disable {
+	} else if sc.Policy == arch.Disable || takesTraps(nr, &regs) {
 		r.disabled, skip = true, true
 	}
 	if skip {
@@ -265,6 +265,13 @@ func (r *recording) syscallEntry() error {
 		return r.t.SetRegs(&regs)
 	}
 	return nil
+}
+
+// takesTraps tells whether the call would switch off rewind's own
+// trapping of rdtsc or CPUID; it is made to fail instead.
+func takesTraps(nr uint64, regs *unix.PtraceRegs) bool {
+	return nr == unix.SYS_PRCTL && regs.Rdi == arch.PR_SET_TSC ||
+		nr == unix.SYS_ARCH_PRCTL && regs.Rdi == arch.ARCH_SET_CPUID
 }
 
 func (r *recording) checkSharedMap(regs unix.PtraceRegs) error {

@@ -414,7 +414,7 @@ func (s *Session) Restart(arg string) error {
 			return err
 		}
 		if isExit(f) {
-			break
+			return fmt.Errorf("restart: event %d is past the end of the recording (the last is %d)", target, s.frame)
 		}
 		if err := s.Step(); err != nil {
 			return err
