@@ -81,7 +81,9 @@ func errOr(err error, r int64) error {
 
 // InjectFork forks the stopped tracee (as Inject does a syscall) and
 // returns the child: traced, stopped, with the registers and memory the
-// parent had before the injection. The parent is left as it was.
+// parent had before the injection. The parent is left as it was. The
+// child is made a sibling (CLONE_PARENT), so the tracer, not a stopped
+// tracee, reaps it when it is killed.
 func (t *Proc) InjectFork() (*Proc, error) {
 	saved, err := t.Regs()
 	if err != nil {
@@ -100,7 +102,8 @@ func (t *Proc) InjectFork() (*Proc, error) {
 	}
 	defer t.WriteMem(saved.Rip, orig[:])
 	r := saved
-	r.Rax, r.Orig_rax = unix.SYS_FORK, ^uint64(0)
+	r.Rax, r.Orig_rax = unix.SYS_CLONE, ^uint64(0)
+	r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8 = unix.CLONE_PARENT|uint64(unix.SIGCHLD), 0, 0, 0, 0
 	if err := t.SetRegs(&r); err != nil {
 		return nil, err
 	}
