@@ -14,7 +14,7 @@ import (
 // (with the reason) where lldb-22 is not installed, CI included, until the
 // CI script installs it (apt-get install lldb-22).
 func TestLLDB(t *testing.T) {
-	lldb := requireTool(t, "lldb-22", false)
+	lldb := requireTool(t, "lldb-22")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -236,7 +236,7 @@ func TestReverseGDBDemo(t *testing.T) {
 	// right after that syscall.
 	t.Run("run-event", func(t *testing.T) {
 		if cpEv <= 1 {
-			t.Skipf("no event from the first session (%d)", cpEv)
+			t.Fatalf("no event from the first session (%d)", cpEv)
 		}
 		runGDBSteps(t, trace, nil, []gdbStep{
 			{cmd: "set confirm off"},
