@@ -154,26 +154,33 @@ func (s *Session) stepOff() (crossed bool, err error) {
 	return s.frame != before, nil
 }
 
+// nextArrival runs from the current state to the next arrival at the one
+// armed address, reporting false when the frame ends first.
+func (s *Session) nextArrival() (bool, error) {
+	frame := s.frame
+	if _, err := s.stepOff(); err != nil || s.frame != frame {
+		return false, err
+	}
+	err := s.Step()
+	if errors.Is(err, errBreakpoint) {
+		return true, nil
+	}
+	return false, err
+}
+
 // runToHit runs from the current state (in frame s.frame) until the hit-th
 // arrival at addr counted from the frame's boundary (have arrivals already
 // counted). Only addr may be armed.
 func (s *Session) runToHit(addr uint64, have, hit int) error {
 	frame := s.frame
-	for have < hit {
-		if _, err := s.stepOff(); err != nil {
+	for ; have < hit; have++ {
+		arrived, err := s.nextArrival()
+		if err != nil {
 			return err
 		}
-		if s.frame != frame {
+		if !arrived {
 			return fmt.Errorf("%w: hit %d of %#x in event %d", ErrNoMark, hit, addr, frame)
 		}
-		err := s.Step()
-		if !errors.Is(err, errBreakpoint) {
-			if err == nil {
-				err = fmt.Errorf("%w: hit %d of %#x in event %d", ErrNoMark, hit, addr, frame)
-			}
-			return err
-		}
-		have++
 	}
 	return nil
 }
@@ -469,21 +476,14 @@ func (s *Session) lastSyscallInsn(frame int64) (Mark, error) {
 	s.armOnly(map[uint64]bool{addr: true})
 	hits := 0
 	for {
-		if _, err := s.stepOff(); err != nil {
-			return Mark{}, err
-		}
-		if s.frame != frame {
-			break
-		}
-		err := s.Step()
-		if errors.Is(err, errBreakpoint) {
-			hits++
-			continue
-		}
+		arrived, err := s.nextArrival()
 		if err != nil {
 			return Mark{}, err
 		}
-		break
+		if !arrived {
+			break
+		}
+		hits++
 	}
 	if hits == 0 {
 		return Mark{Frame: frame}, nil
