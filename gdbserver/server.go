@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"rewind/arch"
 )
@@ -27,6 +28,9 @@ type Options struct {
 	// errors); nil discards them.
 	Log *log.Logger
 }
+
+// busyGrace is how long a new client waits for the previous session to end.
+const busyGrace = time.Second
 
 // Server serves one Target to debuggers, one client at a time. The stop
 // position is kept across sessions, so a client that reconnects after a
@@ -79,9 +83,14 @@ var errDetached = errors.New("detached")
 // ErrBusy (without reading or writing anything) when another session is
 // active, or the connection's error.
 func (s *Server) Serve(conn net.Conn) error {
-	if !s.active.CompareAndSwap(false, true) {
-		conn.Close()
-		return ErrBusy
+	// A client that detached and reconnects at once may find its old
+	// session still closing: give that a moment before refusing.
+	for deadline := time.Now().Add(busyGrace); !s.active.CompareAndSwap(false, true); {
+		if time.Now().After(deadline) {
+			conn.Close()
+			return ErrBusy
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	defer s.active.Store(false)
 	defer conn.Close()
