@@ -15,21 +15,15 @@ package test
 // renames them fails this test loudly instead of silently testing less.
 
 import (
-	"bufio"
 	"debug/elf"
 	"encoding/binary"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -111,86 +105,6 @@ func setField(t *testing.T, v reflect.Value, name string, val any) {
 	reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Set(reflect.ValueOf(val))
 }
 
-// stub is a running "rewind replay -s 0".
-type stub struct {
-	addr, exe string
-	cmd       *exec.Cmd
-	done      chan struct{} // closed when cmd has been waited for
-	mu        sync.Mutex
-	stderr    strings.Builder // everything rewind printed on stderr
-	waitErr   error
-}
-
-func (s *stub) output() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stderr.String()
-}
-
-// gdbLine is the line rr (and rewind) print for the user to start gdb; Delve
-// takes the address from the target extended-remote argument and the
-// executable from the last word.
-var gdbLine = regexp.MustCompile(`^  'gdb' .*'target extended-remote (127\.0\.0\.1:\d+)' '([^']+)'$`)
-
-// startStub runs rewind replay -s 0 [flags] on trace and waits for the
-// line that tells where it listens. The stub is killed when t ends if still
-// running.
-func startStub(t *testing.T, rewind, trace string, flags ...string) *stub {
-	t.Helper()
-	s := &stub{done: make(chan struct{})}
-	args := append([]string{"replay", "-s", "0"}, flags...)
-	s.cmd = exec.Command(rewind, append(args, trace)...)
-	s.cmd.Stdout = io.Discard
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stderr, err := s.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		select {
-		case <-s.done:
-		default:
-			syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-			<-s.done
-		}
-	})
-
-	type found struct{ addr, exe string }
-	ready := make(chan found, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		seen := false
-		for sc.Scan() {
-			line := sc.Text()
-			s.mu.Lock()
-			s.stderr.WriteString(line + "\n")
-			s.mu.Unlock()
-			if m := gdbLine.FindStringSubmatch(line); m != nil && !seen {
-				seen = true
-				ready <- found{m[1], m[2]}
-			}
-		}
-		err := s.cmd.Wait()
-		s.mu.Lock()
-		s.waitErr = err
-		s.mu.Unlock()
-		close(s.done)
-	}()
-
-	select {
-	case f := <-ready:
-		s.addr, s.exe = f.addr, f.exe
-	case <-s.done:
-		t.Fatalf("rewind replay -s 0 exited (%v) before printing a gdb command line:\n%s", s.waitErr, s.output())
-	case <-time.After(10 * time.Second):
-		t.Fatalf("rewind replay -s 0 printed no gdb command line in 10s:\n%s", s.output())
-	}
-	return s
-}
-
 // symbolAddr returns the run-time address of the symbol name in the PIE
 // executable f.
 func symbolAddr(t *testing.T, f *elf.File, name string) uint64 {
@@ -225,9 +139,9 @@ func fileBytes(t *testing.T, f *elf.File, vaddr uint64, n int) []byte {
 	return nil
 }
 
-// recordDemo builds demo, records it and returns the binary, the rewind
-// binary and the trace directory.
-func recordDemo(t *testing.T) (prog, rw, trace string) {
+// recordDemo builds demo, records it and returns the binary and the trace
+// directory.
+func recordDemo(t *testing.T) (prog, trace string) {
 	t.Helper()
 	Require(t, "ptrace")
 	if *delveWire {
@@ -237,12 +151,11 @@ func recordDemo(t *testing.T) (prog, rw, trace string) {
 		t.Cleanup(func() { logflags.Setup(false, "", "") })
 	}
 	prog = Build(t, "demo")
-	rw = Rewind(t)
-	trace = filepath.Join(t.TempDir(), "trace")
-	if r := Run(t, "", nil, rw, "record", "-o", trace, prog); r.Code != 0 || !strings.Contains(string(r.Stdout), "final balance:") {
+	trace, r := recordTrace(t, prog)
+	if !strings.Contains(string(r.Stdout), "final balance:") {
 		t.Fatalf("rewind record -o %s %s: %s", trace, prog, r)
 	}
-	return prog, rw, trace
+	return prog, trace
 }
 
 // TestDelveGdbserial records demo, serves the recording with rewind replay
@@ -251,7 +164,7 @@ func recordDemo(t *testing.T) (prog, rw, trace string) {
 // continues, and the value of balance at each stop, then a kill.
 func TestDelveGdbserial(t *testing.T) {
 	start := time.Now()
-	prog, rw, trace := recordDemo(t)
+	prog, trace := recordDemo(t)
 
 	f, err := elf.Open(prog)
 	if err != nil {
@@ -261,7 +174,7 @@ func TestDelveGdbserial(t *testing.T) {
 	deposit := symbolAddr(t, f, "deposit")
 	balance := symbolAddr(t, f, "balance")
 
-	s := startStub(t, rw, trace)
+	s := serveReplay(t, trace)
 	if want, _ := filepath.EvalSymlinks(prog); s.exe != prog && s.exe != want {
 		t.Errorf("rewind's gdb command line names %s as the executable, want %s", s.exe, prog)
 	}
@@ -334,7 +247,7 @@ func TestDelveGdbserial(t *testing.T) {
 	}
 	for hit, want := range []int32{0, 10} {
 		if err := grp.Continue(); err != nil {
-			t.Fatalf("continue to hit %d of deposit: %v\nrewind's stderr:\n%s", hit+1, err, s.output())
+			t.Fatalf("continue to hit %d of deposit: %v\nrewind's stderr:\n%s", hit+1, err, s.log())
 		}
 		th := tgt.CurrentThread()
 		regs, err := th.Registers()
@@ -367,10 +280,10 @@ func TestDelveGdbserial(t *testing.T) {
 	select {
 	case <-s.done:
 		if s.waitErr != nil {
-			t.Errorf("rewind replay after k: %v\n%s", s.waitErr, s.output())
+			t.Errorf("rewind replay after k: %v\n%s", s.waitErr, s.log())
 		}
 	case <-time.After(5 * time.Second):
-		t.Errorf("rewind replay still running 5s after Delve killed the target:\n%s", s.output())
+		t.Errorf("rewind replay still running 5s after Delve killed the target:\n%s", s.log())
 	}
 	if d := time.Since(start); d > 30*time.Second {
 		t.Errorf("took %v, want under 30s", d)
@@ -390,7 +303,7 @@ func funcName(bi *proc.BinaryInfo, pc uint64) string {
 // the first one left it.
 func TestDelveGdbserialDetach(t *testing.T) {
 	start := time.Now()
-	prog, rw, trace := recordDemo(t)
+	prog, trace := recordDemo(t)
 	f, err := elf.Open(prog)
 	if err != nil {
 		t.Fatal(err)
@@ -398,13 +311,13 @@ func TestDelveGdbserialDetach(t *testing.T) {
 	defer f.Close()
 	deposit := symbolAddr(t, f, "deposit")
 
-	s := startStub(t, rw, trace, "-k")
+	s := serveReplay(t, trace, "-k")
 	grp := delveConnect(t, s.addr, s.exe, trace, start.Add(delveTimeout))
 	if _, err := grp.Selected.SetBreakpoint(1, deposit, proc.UserBreakpoint, nil); err != nil {
 		t.Fatalf("breakpoint at deposit (%#x): %v", deposit, err)
 	}
 	if err := grp.Continue(); err != nil {
-		t.Fatalf("continue to deposit: %v\nrewind's stderr:\n%s", err, s.output())
+		t.Fatalf("continue to deposit: %v\nrewind's stderr:\n%s", err, s.log())
 	}
 	if err := grp.Detach(false); err != nil {
 		t.Fatalf("Detach: %v", err)

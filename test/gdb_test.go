@@ -94,6 +94,8 @@ type replayServer struct {
 	exe  string // the executable, last word of that line
 	cmd  *exec.Cmd
 	done chan struct{} // closed once cmd has been waited for
+	// waitErr is how cmd ended; read it after done is closed.
+	waitErr error
 
 	mu     sync.Mutex
 	stderr bytes.Buffer
@@ -156,7 +158,7 @@ func serveReplay(t *testing.T, trace string, flags ...string) *replayServer {
 			}
 		}
 		io.Copy(io.Discard, stderr)
-		s.cmd.Wait()
+		s.waitErr = s.cmd.Wait()
 		close(s.done)
 	}()
 	select {
@@ -496,13 +498,7 @@ func TestGDBDebugme(t *testing.T) {
 func TestGDBDemo(t *testing.T) {
 	Require(t, "ptrace")
 	Require(t, "gdb")
-	prog := Build(t, "demo")
-	trace, rec := recordTrace(t, prog)
-	m := regexp.MustCompile(`final balance: (-?\d+) \(expected 550\)`).FindStringSubmatch(string(rec.Stdout))
-	if m == nil {
-		t.Fatalf("recording printed %q", rec.Stdout)
-	}
-	final, _ := strconv.Atoi(m[1])
+	trace, final := demoTrace(t)
 	// Rounds 0-5 and 7-9 deposit 480 in all; round 6 deposits the bad amount.
 	bad := final - 480
 	finalLine := sourceLine(t, "demo", `printf("final balance`)

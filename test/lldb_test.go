@@ -146,14 +146,8 @@ func runLLDB(t *testing.T, trace string, sourced bool, steps []lldbStep) {
 func TestLLDBDemo(t *testing.T) {
 	Require(t, "ptrace")
 	requireLLDB(t)
-	prog := Build(t, "demo")
-	trace, rec := recordTrace(t, prog)
-	m := regexp.MustCompile(`final balance: (-?\d+) \(expected 550\)`).FindStringSubmatch(string(rec.Stdout))
-	if m == nil {
-		t.Fatalf("recording printed %q", rec.Stdout)
-	}
-	final := m[1]
-	fin, _ := strconv.Atoi(final)
+	trace, fin := demoTrace(t)
+	final := strconv.Itoa(fin)
 	bad := strconv.Itoa(fin - 480) // what round 6 deposits
 	depositLine := sourceLine(t, "demo", "balance += amount;")
 	callLine := sourceLine(t, "demo", "deposit(amount);")

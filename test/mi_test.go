@@ -432,14 +432,8 @@ func TestMIDemo(t *testing.T) {
 	Require(t, "ptrace")
 	Require(t, "gdb")
 	start := time.Now()
-	prog := Build(t, "demo")
-	trace, rec := recordTrace(t, prog)
-	m := regexp.MustCompile(`final balance: (-?\d+) \(expected 550\)`).FindStringSubmatch(string(rec.Stdout))
-	if m == nil {
-		t.Fatalf("recording printed %q", rec.Stdout)
-	}
-	final := m[1]
-	fin, _ := strconv.Atoi(final)
+	trace, fin := demoTrace(t)
+	final := strconv.Itoa(fin)
 	bad := strconv.Itoa(fin - 480) // what round 6 deposits
 	depositLine := strconv.Itoa(sourceLine(t, "demo", "balance += amount;"))
 	mainCallLine := strconv.Itoa(sourceLine(t, "demo", "deposit(amount);"))
