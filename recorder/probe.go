@@ -173,14 +173,13 @@ func Probe() []Feature {
 	} else if p > "1" && !strings.HasPrefix(p, "-") {
 		perr = fmt.Errorf("is %s; Delve's rr backend wants <= 1", p)
 	}
-	pmu := ProbePMU()
-	cpuid := ProbeCPUIDFaulting()
+	pmu, cpuid, dr, tsc, seccomp := ProbePMU(), ProbeCPUIDFaulting(), ProbeDebugRegisters(), ProbeTSCTrap(), ProbeSeccomp()
 	return []Feature{
 		{"PMU", pmu, "hardware branch counter", pick(pmu == nil, "tick mode possible (recording uses soft mode for now)", "soft mode: positions by fingerprint")},
-		{"debug registers", ProbeDebugRegisters(), "hardware breakpoints/watchpoints", pick(ProbeDebugRegisters() == nil, "hardware watchpoints", "page-protection watchpoints")},
+		{"debug registers", dr, "hardware breakpoints/watchpoints", pick(dr == nil, "hardware watchpoints (up to 4, then page protection)", "page-protection watchpoints")},
 		{"CPUID faulting", cpuid, "ARCH_SET_CPUID", pick(cpuid == nil, "CPUID trapped and recorded", "CPUID not trapped: CPU facts kept in the trace header, replay warns on a different CPU")},
-		{"rdtsc trapping", ProbeTSCTrap(), "PR_SET_TSC(PR_TSC_SIGSEGV)", pick(ProbeTSCTrap() == nil, "rdtsc/rdtscp trapped and recorded", "cannot record: rdtsc would escape the recording")},
-		{"seccomp", ProbeSeccomp(), "seccomp-bpf", pick(ProbeSeccomp() == nil, "available (syscall buffer not built yet)", "unavailable")},
+		{"rdtsc trapping", tsc, "PR_SET_TSC(PR_TSC_SIGSEGV)", pick(tsc == nil, "rdtsc/rdtscp trapped and recorded", "cannot record: rdtsc would escape the recording")},
+		{"seccomp", seccomp, "seccomp-bpf", pick(seccomp == nil, "available (syscall buffer not built yet)", "unavailable")},
 		{"perf_event_paranoid", perr, p, pick(perr == nil, "ok for Delve", "set it to 1 for Delve: sysctl kernel.perf_event_paranoid=1")},
 	}
 }

@@ -119,14 +119,12 @@ func record(opts Options) (Result, error) {
 	}
 	switch opts.CPUID {
 	case CPUIDTrap:
-		r.cpuidTrap = true
-	case CPUIDAuto, "":
-		r.cpuidTrap = ProbeCPUIDFaulting() == nil
-	}
-	if opts.CPUID == CPUIDTrap {
 		if err := ProbeCPUIDFaulting(); err != nil {
 			return Result{}, fmt.Errorf("--cpuid=trap: this host has no CPUID faulting: %w", err)
 		}
+		r.cpuidTrap = true
+	case CPUIDAuto, "":
+		r.cpuidTrap = ProbeCPUIDFaulting() == nil
 	}
 	uname := unix.Utsname{}
 	unix.Uname(&uname)

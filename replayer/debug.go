@@ -400,10 +400,8 @@ func (s *Session) Restart(arg string) error {
 		if err != nil {
 			return err
 		}
-		s.r, s.t, s.frame, s.sig, s.exit, s.done = r, nil, 0, 0, 0, false
-		s.next, s.held, s.atEnd, s.interrupted = nil, nil, false, false
-		s.bps, s.protectedNow, s.slots, s.armed = map[uint64]byte{}, map[uint64]int{}, nil, nil
-		s.stopSent.Store(false)
+		s.r = r
+		s.resetLive(nil, 0, nil)
 		if err := s.start(); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 
 	"rewind/checkpoint"
 	"rewind/trace"
+	"rewind/tracee"
 )
 
 // snap is a fork snapshot at the boundary before frame.
@@ -131,13 +132,19 @@ func (s *Session) restoreBefore(frame int64) (bool, error) {
 		t.Kill()
 		return false, err
 	}
-	s.t, s.frame, s.sig, s.exit, s.done = t, best.frame, 0, 0, false
-	s.next, s.held, s.atEnd, s.interrupted = best.next, nil, false, false
-	s.bps, s.protectedNow, s.slots, s.armed = map[uint64]byte{}, map[uint64]int{}, nil, nil
-	s.stopSent.Store(false)
+	s.resetLive(t, best.frame, best.next)
 	s.pid.Store(int64(t.Pid))
 	s.ours[t.Pid] = true
 	return true, nil
+}
+
+// resetLive forgets the state of the replaced live process: t (nil until
+// start spawns one) is at the boundary before frame, next already read.
+func (s *Session) resetLive(t *tracee.Proc, frame int64, next *trace.Frame) {
+	s.t, s.frame, s.sig, s.exit, s.done = t, frame, 0, 0, false
+	s.next, s.held, s.atEnd, s.interrupted = next, nil, false, false
+	s.bps, s.protectedNow, s.slots, s.armed = map[uint64]byte{}, map[uint64]int{}, nil, nil
+	s.stopSent.Store(false)
 }
 
 // fromSnapshot tells whether the SIGCHLD the live process is stopped for
