@@ -14,8 +14,8 @@ import (
 // hidden) and records what replay needs to reproduce the initial state
 // exactly: registers, the whole initial stack (argv, envp, auxv and the
 // AT_RANDOM bytes), and copies of the executable and its interpreter.
-func (r *recording) captureExec() (*trace.Frame, error) {
-	t := r.t
+func (r *recording) captureExec(task *task) (*trace.Frame, error) {
+	t := task.Proc
 	if err := t.TrapInstructions(r.cpuidTrap); err != nil {
 		return nil, err
 	}

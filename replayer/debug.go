@@ -62,16 +62,26 @@ func (s *Session) FileCopy(path string) (string, bool) {
 	return c, ok
 }
 
-// Registers returns the registers of the replayed thread.
-func (s *Session) Registers() (*arch.RegisterSet, error) {
+// Registers returns the registers of the current thread.
+func (s *Session) Registers() (*arch.RegisterSet, error) { return s.RegistersOf(int(s.cur)) }
+
+// RegistersOf returns the registers of thread tid (recorded id).
+func (s *Session) RegistersOf(tid int) (*arch.RegisterSet, error) {
 	if s.done {
 		return nil, errors.New("the program has exited")
 	}
-	regs, err := s.t.Regs()
+	t := s.t
+	if tk := s.tasks[int32(tid)]; tk != nil && !tk.gone {
+		t = tk.t
+	}
+	if t == nil {
+		return nil, errors.New("no such thread")
+	}
+	regs, err := t.Regs()
 	if err != nil {
 		return nil, err
 	}
-	xs, _ := s.t.XState() // FP state is optional: zeros when unreadable
+	xs, _ := t.XState() // FP state is optional: zeros when unreadable
 	return &arch.RegisterSet{Regs: regs, XSave: xs}, nil
 }
 
@@ -84,7 +94,7 @@ func (s *Session) ReadMemory(addr uint64, buf []byte) (int, error) {
 	n := 0
 	for n < len(buf) {
 		chunk := min(len(buf)-n, int(4096-(addr+uint64(n))%4096))
-		if err := s.t.ReadMem(addr+uint64(n), buf[n:n+chunk]); err != nil {
+		if err := s.mainProc().ReadMem(addr+uint64(n), buf[n:n+chunk]); err != nil {
 			if n == 0 {
 				return 0, err
 			}
@@ -129,10 +139,10 @@ func (s *Session) insert(addr uint64) error {
 		return nil
 	}
 	var b [1]byte
-	if err := s.t.ReadMem(addr, b[:]); err != nil {
+	if err := s.mainProc().ReadMem(addr, b[:]); err != nil {
 		return fmt.Errorf("breakpoint at %#x: %w", addr, err)
 	}
-	if err := s.t.WriteMem(addr, []byte{int3}); err != nil {
+	if err := s.mainProc().WriteMem(addr, []byte{int3}); err != nil {
 		return fmt.Errorf("breakpoint at %#x: %w", addr, err)
 	}
 	s.bps[addr] = b[0]
@@ -149,7 +159,7 @@ func (s *Session) remove(addr uint64) error {
 	if s.done {
 		return nil
 	}
-	return s.t.WriteMem(addr, []byte{orig})
+	return s.mainProc().WriteMem(addr, []byte{orig})
 }
 
 // armOnly makes exactly the given addresses breakpoints.
@@ -188,7 +198,7 @@ func (s *Session) breakpointHit() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if _, ok := s.bps[regs.Rip-1]; !ok {
+	if _, ok := s.bps[regs.Rip-1]; !ok || !s.inMain() {
 		return false, nil
 	}
 	info, err := s.t.Siginfo()
@@ -213,12 +223,20 @@ func (s *Session) Interrupt() {
 	unix.Tgkill(pid, pid, unix.SIGSTOP)
 }
 
-func isExit(f *trace.Frame) bool {
-	return f.Kind == trace.KindSyscall && (f.Nr == unix.SYS_EXIT_GROUP || f.Nr == unix.SYS_EXIT)
+// isEnd tells whether f ends the debugged process: its exit_group, or
+// the exit of its last thread. The debugger stops at its entry.
+func (s *Session) isEnd(f *trace.Frame) bool {
+	if f.Kind != trace.KindSyscall || (f.Nr != unix.SYS_EXIT_GROUP && f.Nr != unix.SYS_EXIT) || s.tgidOf[f.Tid] != int32(s.tid) {
+		return false
+	}
+	return f.Nr == unix.SYS_EXIT_GROUP || !s.hasOtherThreads(f.Tid)
 }
 
 // toEnd runs to the entry of the final exit and stays there.
 func (s *Session) toEnd(f *trace.Frame) (Stopped, error) {
+	if err := s.switchTo(f.Tid); err != nil {
+		return Stopped{}, err
+	}
 	_, err := s.expectStopFirst(f, tracee.StopSyscall, "entry to "+arch.SyscallName(f.Nr), &f.Regs, true)
 	if err == nil {
 		s.held = nil
@@ -247,7 +265,7 @@ func (s *Session) Continue() (Stopped, error) {
 	if st, ok := s.finished(); ok {
 		return st, nil
 	}
-	if regs, err := s.t.Regs(); err == nil {
+	if regs, err := s.t.Regs(); err == nil && s.inMain() {
 		if _, ok := s.bps[regs.Rip]; ok {
 			st, err := s.StepInsn()
 			if err != nil || st.Reason != StoppedStep {
@@ -264,16 +282,22 @@ func (s *Session) Continue() (Stopped, error) {
 		if err != nil {
 			return Stopped{}, err
 		}
-		if isExit(f) {
+		if s.isEnd(f) {
 			return s.toEnd(f)
 		}
 		if err := s.Step(); err != nil {
 			return s.stopFor(err)
 		}
-		if f.Kind == trace.KindSignal {
+		if s.debuggedSignal(f) {
 			return Stopped{Reason: StoppedSignal, Signal: int(f.Signo)}, nil
 		}
 	}
+}
+
+// debuggedSignal tells whether f delivers a signal in the debugged
+// process (the debugger is told of those).
+func (s *Session) debuggedSignal(f *trace.Frame) bool {
+	return f.Kind == trace.KindSignal && s.tgidOf[f.Tid] == int32(s.tid)
 }
 
 func (s *Session) finished() (Stopped, bool) {
@@ -286,10 +310,26 @@ func (s *Session) finished() (Stopped, bool) {
 	return Stopped{}, false
 }
 
-// StepInsn executes one instruction of the program.
+// StepInsn executes one instruction of the current thread, after the
+// frames of other threads that come before its next one.
 func (s *Session) StepInsn() (Stopped, error) {
 	if st, ok := s.finished(); ok {
 		return st, nil
+	}
+	for {
+		f, err := s.peek()
+		if err != nil {
+			return Stopped{}, err
+		}
+		if f.Tid == s.cur || s.isEnd(f) {
+			break
+		}
+		if err := s.Step(); err != nil {
+			return s.stopFor(err)
+		}
+		if s.debuggedSignal(f) {
+			return Stopped{Reason: StoppedSignal, Signal: int(f.Signo)}, nil
+		}
 	}
 	regs, err := s.t.Regs()
 	if err != nil {
@@ -303,7 +343,7 @@ func (s *Session) StepInsn() (Stopped, error) {
 		if err != nil {
 			return Stopped{}, err
 		}
-		if isExit(f) {
+		if s.isEnd(f) {
 			return s.toEnd(f)
 		}
 		if f.Kind == trace.KindSyscall {
@@ -314,6 +354,7 @@ func (s *Session) StepInsn() (Stopped, error) {
 		}
 	}
 	orig, onBp := s.bps[regs.Rip]
+	onBp = onBp && s.inMain()
 	if onBp {
 		if err := s.t.WriteMem(regs.Rip, []byte{orig}); err != nil {
 			return Stopped{}, err
@@ -392,8 +433,8 @@ func (s *Session) Restart(arg string) error {
 		return err
 	}
 	if !restored {
-		if s.t != nil && !s.done {
-			s.t.Kill()
+		if !s.done {
+			s.killLive()
 		}
 		s.r.Close()
 		r, err := trace.Open(s.dir)
@@ -411,7 +452,7 @@ func (s *Session) Restart(arg string) error {
 		if err != nil {
 			return err
 		}
-		if isExit(f) {
+		if s.isEnd(f) {
 			return fmt.Errorf("restart: event %d is past the end of the recording (the last is %d)", target, s.frame)
 		}
 		if err := s.Step(); err != nil {

@@ -81,6 +81,10 @@ type Session struct {
 	exe         string            // the program's path as recorded
 	siginfo     []byte            // of the last recorded signal (gdb's $_siginfo)
 	tid         int               // the program's recorded pid
+	// tasks are the live threads by recorded id; s.t is the one of cur.
+	tasks  map[int32]*task
+	tgidOf map[int32]int32 // recorded thread → recorded process, dead ones too
+	cur    int32
 }
 
 // Open starts replaying the trace in dir: it checks the trace and the
@@ -91,7 +95,8 @@ func Open(dir string, opts Options) (*Session, error) {
 		return nil, err
 	}
 	s := &Session{opts: opts, r: r, dir: dir, bps: map[uint64]byte{}, user: map[uint64]bool{}, files: map[string]string{},
-		checkpoints: map[int]Checkpoint{}, protectedNow: map[uint64]int{}, pageOrig: map[uint64]int{}, snapEvery: firstSnapSpacing, ours: map[int]bool{}}
+		checkpoints: map[int]Checkpoint{}, protectedNow: map[uint64]int{}, pageOrig: map[uint64]int{}, snapEvery: firstSnapSpacing, ours: map[int]bool{},
+		tasks: map[int32]*task{}, tgidOf: map[int32]int32{}}
 	if err := s.start(); err != nil {
 		s.Close()
 		return nil, err
@@ -107,8 +112,8 @@ func (s *Session) warn(msg string) {
 
 // Close kills the replayed program and closes the trace.
 func (s *Session) Close() {
-	if s.t != nil && !s.done {
-		s.t.Kill()
+	if !s.done {
+		s.killLive()
 	}
 	s.releaseSnapshots()
 	s.r.Close()
@@ -159,7 +164,9 @@ func (s *Session) start() error {
 	if err != nil {
 		return fmt.Errorf("starting %s: %w", f.Exe, err)
 	}
-	s.t = t
+	s.tasks, s.tgidOf = map[int32]*task{}, map[int32]int32{}
+	s.addTask(f.Tid, f.Tid, t)
+	s.t, s.cur = t, f.Tid
 	s.pid.Store(int64(t.Pid))
 	if err := s.applyExec(f); err != nil {
 		return err
@@ -184,10 +191,12 @@ func (s *Session) applyExec(f *trace.Frame) error {
 		}
 		s.auxv = auxvOf(w.Data)
 	}
-	s.exe, s.tid = f.Exe, int(f.Tid)
-	s.files[f.Exe] = s.r.File(f.ExeFile)
-	for _, m := range f.Files {
-		s.files[m.Path] = s.r.File(m.File)
+	if s.tid == 0 || s.tgidOf[f.Tid] == int32(s.tid) { // the debugged process
+		s.exe, s.tid = f.Exe, int(f.Tid)
+		s.files[f.Exe] = s.r.File(f.ExeFile)
+		for _, m := range f.Files {
+			s.files[m.Path] = s.r.File(m.File)
+		}
 	}
 	return s.t.SetRegs(&f.Regs)
 }
@@ -226,6 +235,11 @@ func (s *Session) Step() error {
 	if err != nil {
 		return err
 	}
+	if f.Kind != trace.KindExit || f.Flags&trace.FlagThread != 0 {
+		if err := s.switchTo(f.Tid); err != nil {
+			return s.diverged(f, err.Error(), "", "")
+		}
+	}
 	switch f.Kind {
 	case trace.KindSyscall:
 		err = s.syscall(f)
@@ -233,8 +247,16 @@ func (s *Session) Step() error {
 		err = s.signal(f)
 	case trace.KindInsn:
 		err = s.insn(f)
+	case trace.KindEnter:
+		err = s.enter(f)
+	case trace.KindPreempt:
+		err = s.preempt(f)
 	case trace.KindExit:
-		err = s.exited(f)
+		if f.Flags&trace.FlagThread != 0 {
+			err = s.threadExit(f)
+		} else {
+			err = s.processExit(f)
+		}
 	default:
 		err = s.diverged(f, fmt.Sprintf("unexpected %v event", f.Kind), "", "")
 	}
@@ -286,7 +308,7 @@ func (s *Session) resume(first bool) (unix.WaitStatus, error) {
 		if err != nil {
 			return ws, err
 		}
-		if ws.Stopped() && ws.StopSignal() == unix.SIGCHLD && s.fromSnapshot() {
+		if ws.Stopped() && ws.StopSignal() == unix.SIGCHLD && s.notRecorded() {
 			continue
 		}
 		if ws.Stopped() && ws.StopSignal() == unix.SIGSTOP && s.stopSent.Swap(false) {
@@ -372,9 +394,19 @@ func (s *Session) describeStop(ws unix.WaitStatus) string {
 
 func (s *Session) syscall(f *trace.Frame) error {
 	name := arch.SyscallName(f.Nr)
-	regs, err := s.expectStopFirst(f, tracee.StopSyscall, "entry to "+name, &f.Regs, true)
-	if err != nil {
-		return err
+	tk := s.tasks[s.cur]
+	if tk.inKernel { // an executed call started by its KindEnter frame
+		tk.inKernel = false
+		return s.finishClone(f)
+	}
+	var regs unix.PtraceRegs
+	if tk.atEntry {
+		tk.atEntry, regs = false, tk.entryRegs
+	} else {
+		var err error
+		if regs, err = s.expectStopFirst(f, tracee.StopSyscall, "entry to "+name, &f.Regs, true); err != nil {
+			return err
+		}
 	}
 	sc := arch.LookupSyscall(f.Nr)
 	if sc == nil {
@@ -415,6 +447,8 @@ func (s *Session) syscall(f *trace.Frame) error {
 		return s.mmap(f, regs)
 	case unix.SYS_MREMAP:
 		return s.mremap(f, regs)
+	case unix.SYS_CLONE, unix.SYS_CLONE3, unix.SYS_FORK, unix.SYS_VFORK:
+		return s.clone(f, regs)
 	}
 	after, err := s.expectStop(f, tracee.StopSyscall, "exit from "+name, nil)
 	if err != nil {
@@ -607,20 +641,6 @@ func (s *Session) insn(f *trace.Frame) error {
 		return err
 	}
 	return s.t.SetRegs(&f.After)
-}
-
-func (s *Session) exited(f *trace.Frame) error {
-	ws, err := s.resume(false)
-	if err != nil {
-		return err
-	}
-	if !(ws.Exited() || ws.Signaled()) || ws != unix.WaitStatus(f.Status) {
-		return s.diverged(f, "program end differs", tracee.Describe(unix.WaitStatus(f.Status)), s.describeStop(ws))
-	}
-	s.t.Release()
-	s.pid.Store(0)
-	s.done, s.exit = true, ws
-	return nil
 }
 
 // echo re-emits what the program wrote to the recording's stdout and

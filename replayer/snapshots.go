@@ -3,6 +3,7 @@ package replayer
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 
 	"rewind/checkpoint"
 	"rewind/trace"
@@ -15,6 +16,10 @@ type snap struct {
 	cp    *checkpoint.Snapshot
 	pos   trace.Position // of the frame after the boundary
 	next  *trace.Frame   // that frame, when it was already read
+	// Snapshots are taken while one thread lives (fork copies only the
+	// caller): tid is its recorded id, tgidOf the threads known then.
+	tid    int32
+	tgidOf map[int32]int32
 }
 
 const (
@@ -27,7 +32,7 @@ const (
 // behind. Only at clean boundaries: no signal pending delivery (the
 // injected fork would discard it), not at the end.
 func (s *Session) maybeSnapshot() {
-	if s.sig != 0 || s.atEnd || s.done || s.held != nil {
+	if s.sig != 0 || s.atEnd || s.done || s.held != nil || len(s.tasks) > 1 {
 		return
 	}
 	if n := len(s.snaps); n > 0 && s.frame-s.snaps[n-1].frame < s.snapEvery {
@@ -78,7 +83,7 @@ func (s *Session) snapshot() error {
 		return err
 	}
 	s.ours[cp.Pid()] = true
-	s.snaps = append(s.snaps, snap{frame: s.frame, cp: cp, pos: s.r.Tell(), next: s.next})
+	s.snaps = append(s.snaps, snap{frame: s.frame, cp: cp, pos: s.r.Tell(), next: s.next, tid: s.cur, tgidOf: maps.Clone(s.tgidOf)})
 	return nil
 }
 
@@ -86,7 +91,7 @@ func (s *Session) snapshot() error {
 // (reverse-stepping reaches the same frame several times), keeping the few
 // most recent such snapshots.
 func (s *Session) keepHere() {
-	if s.sig != 0 || s.atEnd || s.done || s.held != nil || !s.autoSnap {
+	if s.sig != 0 || s.atEnd || s.done || s.held != nil || !s.autoSnap || len(s.tasks) > 1 {
 		return
 	}
 	for _, sn := range append(s.snaps, s.local...) {
@@ -125,14 +130,17 @@ func (s *Session) restoreBefore(frame int64) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if s.t != nil && !s.done {
-		s.t.Kill()
+	if !s.done {
+		s.killLive()
 	}
 	if err := s.r.Seek(best.pos); err != nil {
 		t.Kill()
 		return false, err
 	}
 	s.resetLive(t, best.frame, best.next)
+	s.tgidOf = maps.Clone(best.tgidOf)
+	s.addTask(best.tid, s.tgidOf[best.tid], t)
+	s.cur = best.tid
 	s.pid.Store(int64(t.Pid))
 	s.ours[t.Pid] = true
 	return true, nil
@@ -147,14 +155,18 @@ func (s *Session) resetLive(t *tracee.Proc, frame int64, next *trace.Frame) {
 	s.stopSent.Store(false)
 }
 
-// fromSnapshot tells whether the SIGCHLD the live process is stopped for
-// comes from one of rewind's own processes.
-func (s *Session) fromSnapshot() bool {
+// notRecorded tells whether the SIGCHLD the live thread is stopped for
+// arose in the replay itself: from one of rewind's own processes, or from
+// the kernel as a child of the replay changed state. The recorded ones are
+// raised again by tgkill, at their frames.
+func (s *Session) notRecorded() bool {
 	info, err := s.t.Siginfo()
 	if err != nil {
 		return false
 	}
-	return s.ours[int(int32(binary.LittleEndian.Uint32(info[16:])))]
+	const siTkill = -6
+	code := int32(binary.LittleEndian.Uint32(info[8:]))
+	return code != siTkill || s.ours[int(int32(binary.LittleEndian.Uint32(info[16:])))]
 }
 
 // releaseSnapshots kills every snapshot.

@@ -69,7 +69,13 @@ func (t *Target) Session(f func(s *Session)) { t.e.Do(func() { f(t.s) }) }
 func (t *Target) Close() { t.e.Do(t.s.Close) }
 
 func (t *Target) Pid() int         { return t.s.tid }
-func (t *Target) Threads() []int   { return []int{t.s.tid} }
+func (t *Target) Threads() (tids []int) {
+	t.e.Do(func() { tids = t.s.Threads() })
+	if len(tids) == 0 {
+		tids = []int{t.s.tid}
+	}
+	return tids
+}
 func (t *Target) ExecFile() string { return t.exe }
 func (t *Target) Reverse() bool    { return true }
 
@@ -83,7 +89,7 @@ func (t *Target) HasAVX() bool {
 }
 
 func (t *Target) Registers(tid int) (rs *arch.RegisterSet, err error) {
-	t.e.Do(func() { rs, err = t.s.Registers() })
+	t.e.Do(func() { rs, err = t.s.RegistersOf(tid) })
 	return
 }
 
@@ -166,6 +172,11 @@ func (t *Target) Resume(ctx context.Context, a gdbserver.Action) (gdbserver.Stop
 
 func (t *Target) stop(st Stopped) gdbserver.Stop {
 	tid := t.s.tid
+	t.e.Do(func() {
+		if t.s.inMain() && !t.s.done {
+			tid = t.s.Current()
+		}
+	})
 	switch st.Reason {
 	case StoppedBreakpoint:
 		return gdbserver.Stop{Kind: gdbserver.StopSWBreak, Tid: tid}

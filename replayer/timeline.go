@@ -9,7 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"rewind/trace"
-	"rewind/tracee"
 )
 
 // Mark names a point of the replay without a PMU (soft mode): from the
@@ -33,52 +32,13 @@ type fingerprint struct {
 	maps []string // per-mapping digests, kept for REWIND_DEBUG_MARKS
 }
 
-// memHash hashes the writable memory of the program. It is only computed
-// for states whose registers already match.
+// memHash hashes the writable memory of the program, with the pages
+// protected for watchpoints. It is only computed for states whose
+// registers already match.
 func (s *Session) memHash() ([sha256.Size]byte, []string, error) {
-	maps, err := tracee.ReadMaps(s.t.Pid)
-	if err != nil {
-		return [sha256.Size]byte{}, nil, err
-	}
-	debug := os.Getenv("REWIND_DEBUG_MARKS") != ""
-	var digests []string
-	h := sha256.New()
-	buf := make([]byte, 1<<16)
-	// The writable memory, and the pages made read-only or inaccessible
-	// for watchpoints: the same bytes in the same order either way.
-	var ranges []tracee.Mapping
-	for _, m := range maps {
-		switch {
-		case len(m.Perms) < 2 || m.End-m.Start > 256<<20:
-		case m.Perms[1] == 'w':
-			ranges = append(ranges, m)
-		default:
-			for p := m.Start; p < m.End; p += pageSize {
-				if _, ok := s.protectedNow[p]; ok {
-					ranges = append(ranges, tracee.Mapping{Start: p, End: p + pageSize, Path: m.Path})
-				}
-			}
-		}
-	}
-	for _, m := range ranges {
-		mh := sha256.New()
-		for a := m.Start; a < m.End; a += uint64(len(buf)) {
-			n := min(uint64(len(buf)), m.End-a)
-			if s.t.ReadMem(a, buf[:n]) == nil {
-				h.Write(buf[:n])
-				if debug {
-					mh.Write(buf[:n])
-				}
-			}
-		}
-		if debug {
-			d := mh.Sum(nil)[:4]
-			digests = append(digests, fmt.Sprintf("%x-%x %s %x", m.Start, m.End, m.Path, d))
-		}
-	}
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
-	return sum, digests, nil
+	d, maps, err := s.t.MemDigest(func(p uint64) bool { _, ok := s.protectedNow[p]; return ok },
+		os.Getenv("REWIND_DEBUG_MARKS") != "")
+	return d, maps, err
 }
 
 func (s *Session) fingerprint() (fingerprint, error) {

@@ -24,11 +24,22 @@ const (
 	// KindInsn: a trapped instruction (rdtsc, rdtscp, cpuid) was emulated;
 	// Regs are before it, After after it.
 	KindInsn
-	// KindExit: the process ended with wait status Status.
+	// KindExit: the process ended with wait status Status (Tid is the
+	// thread whose resumption ended it); with FlagThread, only thread Tid
+	// ended, by its own exit call.
 	KindExit
+	// KindEnter: thread Tid entered the syscall at Regs and the recorder
+	// switched to other threads while it ran; the KindSyscall frame of Tid
+	// that follows later completes it.
+	KindEnter
+	// KindPreempt: thread Tid was stopped between syscalls at Regs, with
+	// Digest the SHA-256 of its process's writable memory there (soft
+	// mode: replay finds the point by this fingerprint).
+	KindPreempt
 )
 
-var kindNames = [...]string{KindExec: "exec", KindSyscall: "syscall", KindSignal: "signal", KindInsn: "insn", KindExit: "exit"}
+var kindNames = [...]string{KindExec: "exec", KindSyscall: "syscall", KindSignal: "signal", KindInsn: "insn", KindExit: "exit",
+	KindEnter: "enter", KindPreempt: "preempt"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) && kindNames[k] != "" {
@@ -53,6 +64,8 @@ const (
 	// rewind's stdout (stderr) when recording; autopilot replay echoes it.
 	FlagStdout
 	FlagStderr
+	// FlagThread: a KindExit ends one thread, not its process.
+	FlagThread
 )
 
 // MemWrite is memory the kernel (or rewind) wrote into the tracee.
@@ -91,6 +104,8 @@ type Frame struct {
 	After unix.PtraceRegs
 	// KindExit
 	Status int32 // wait status
+	// KindPreempt
+	Digest []byte
 }
 
 const regsSize = int(unsafe.Sizeof(unix.PtraceRegs{}))
@@ -153,6 +168,10 @@ func AppendFrame(b []byte, f *Frame) []byte {
 		b = appendRegs(b, &f.After)
 	case KindExit:
 		b = binary.AppendVarint(b, int64(f.Status))
+	case KindEnter:
+		b = binary.AppendUvarint(b, f.Nr)
+	case KindPreempt:
+		b = appendBytes(b, f.Digest)
 	}
 	return b
 }

@@ -12,10 +12,12 @@ import (
 
 const addrNoRandomize = 0x0040000
 
-// Options passed to PTRACE_SETOPTIONS for every tracee.
-const ptraceOptions = unix.PTRACE_O_TRACESYSGOOD | unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_EXITKILL
+// Options passed to PTRACE_SETOPTIONS for every tracee; new threads and
+// processes inherit them and are traced from their first instruction.
+const ptraceOptions = unix.PTRACE_O_TRACESYSGOOD | unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_EXITKILL |
+	unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRACEVFORK
 
-// Proc is one traced thread (for now: one single-threaded process).
+// Proc is one traced thread.
 type Proc struct {
 	Pid int
 	mem *os.File
@@ -86,6 +88,27 @@ func Spawn(o SpawnOptions) (*Proc, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// Adopt wraps a thread that is already traced (a new thread or process
+// that the kernel attached through the ptrace options).
+func Adopt(tid int) (*Proc, error) {
+	t := &Proc{Pid: tid}
+	if err := t.ReopenMem(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// EventMsg returns PTRACE_GETEVENTMSG: the new thread's id at a clone,
+// fork or vfork event, the former thread id at an exec event.
+func (t *Proc) EventMsg() (uint64, error) {
+	var msg uint64
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_GETEVENTMSG, uintptr(t.Pid), 0, uintptr(unsafe.Pointer(&msg)), 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return msg, nil
 }
 
 func describe(ws unix.WaitStatus) string {

@@ -1,0 +1,425 @@
+package recorder
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"rewind/arch"
+	"rewind/trace"
+	"rewind/tracee"
+)
+
+// Scheduling: one thread of the recorded tree runs user code at a time,
+// so the order of their effects is the order of the trace. Threads switch
+// at syscalls that block (the blocked one stays in the kernel while
+// others run, its result is recorded when it returns), at exits, and by
+// preemption of a thread that runs long without syscalls.
+const (
+	// blockAfter: a syscall still running after this long is treated as
+	// blocked, and other threads run meanwhile.
+	blockAfter = 2 * time.Millisecond
+	// timeslice: how long a thread may run between syscalls while others
+	// wait, before it is preempted.
+	timeslice = 50 * time.Millisecond
+)
+
+type recording struct {
+	opts        Options
+	w           *trace.Writer
+	files       *fileStore
+	cpuidTrap   bool
+	waiter      *tracee.Waiter
+	tasks       map[int]*task
+	order       []int // tids in creation order, for round-robin
+	cur         *task // the thread resumed in user mode, or in a syscall
+	last        int   // the thread picked last
+	rootPid     int
+	status      unix.WaitStatus // the root process's end
+	preemptions int
+	lastRun     map[int]int // process → its thread resumed last
+	rng         *rand.Rand
+	// stdout and stderr identify the recording's output files.
+	stdout, stderr *unix.Stat_t
+}
+
+func newRecording(opts Options) *recording {
+	r := &recording{opts: opts, stdout: fileID(opts.Stdout), stderr: fileID(opts.Stderr), tasks: map[int]*task{}, lastRun: map[int]int{},
+		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))}
+	if r.stdout != nil && r.stderr != nil && *r.stdout == *r.stderr {
+		r.stderr = nil // one file for both (2>&1): echo everything as stdout
+	}
+	return r
+}
+
+type taskState int
+
+const (
+	ready    taskState = iota // stopped at a point already recorded
+	running                   // resumed in user mode
+	inKernel                  // resumed into a syscall not yet returned
+	exiting                   // in its exit call; not to be scheduled again
+	starting                  // created; its first stop has not arrived
+)
+
+// task is one thread of the recorded tree.
+type task struct {
+	*tracee.Proc
+	tgid  int
+	state taskState
+	sig   int // signal to deliver when it resumes
+	// The syscall in progress.
+	inSyscall bool
+	entry     unix.PtraceRegs
+	entryInfo *arch.Syscall
+	disabled  bool
+	restart   bool
+	entered   bool // a KindEnter frame was written for it
+	// boundary: no instruction ran since the registers boundaryRegs were
+	// recorded (a syscall exit or preemption), so a signal arriving now
+	// is delivered exactly there.
+	boundary     bool
+	boundaryRegs unix.PtraceRegs
+	pending      []pendingSignal
+	injected     *pendingSignal
+	// interrupted is the last call that may continue as restart_syscall.
+	interrupted     *arch.Syscall
+	interruptedArgs [6]uint64
+	stopSent        bool // SIGSTOP sent to preempt it
+	execSeen        bool
+	sliceStart      time.Time
+}
+
+type pendingSignal struct {
+	signo int
+	info  []byte
+}
+
+func (r *recording) addTask(p *tracee.Proc, state taskState) *task {
+	t := &task{Proc: p, tgid: tgidOf(p.Pid), state: state}
+	r.tasks[p.Pid] = t
+	r.order = append(r.order, p.Pid)
+	return t
+}
+
+// tgidOf reads the thread group (process) id of a thread.
+func tgidOf(tid int) int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	if err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+				if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+					return n
+				}
+			}
+		}
+	}
+	return tid
+}
+
+func (r *recording) removeTask(tid int) {
+	if t := r.tasks[tid]; t != nil {
+		t.Release()
+	}
+	delete(r.tasks, tid)
+	for i, id := range r.order {
+		if id == tid {
+			r.order = append(r.order[:i:i], r.order[i+1:]...)
+			break
+		}
+	}
+	if r.cur != nil && r.cur.Pid == tid {
+		r.cur = nil
+	}
+}
+
+// killAll ends every thread after a failed recording.
+func (r *recording) killAll() {
+	for _, t := range r.tasks {
+		unix.Kill(t.Pid, unix.SIGKILL)
+	}
+	for len(r.tasks) > 0 {
+		ev, _, err := r.waiter.Wait(0)
+		if err != nil {
+			return
+		}
+		if ev.Status.Exited() || ev.Status.Signaled() {
+			r.removeTask(ev.Tid)
+		}
+	}
+}
+
+func (r *recording) run(root *tracee.Proc) (Result, error) {
+	r.rootPid = root.Pid
+	t := r.addTask(root, ready)
+	f, err := r.captureExec(t)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := r.write(f); err != nil {
+		return Result{}, err
+	}
+	for len(r.tasks) > 0 {
+		if r.cur == nil {
+			r.cur = r.pick()
+		}
+		if c := r.cur; c != nil && c.state == ready {
+			if err := r.resume(c); err != nil {
+				return Result{}, err
+			}
+		}
+		ev, ok, err := r.waiter.Wait(r.timeout())
+		if err != nil {
+			return Result{}, fmt.Errorf("waiting for the program: %w", err)
+		}
+		if !ok {
+			err = r.expired()
+		} else {
+			err = r.event(ev)
+		}
+		if err != nil {
+			return Result{}, err
+		}
+	}
+	return Result{Status: r.status}, nil
+}
+
+// pick chooses the next thread to run: round-robin after the last one,
+// or at random in chaos mode; nil when none is ready.
+func (r *recording) pick() *task {
+	var readyTasks []*task
+	next := 0
+	for _, tid := range r.order {
+		if t := r.tasks[tid]; t.state == ready {
+			readyTasks = append(readyTasks, t)
+		}
+		if tid == r.last {
+			next = len(readyTasks) // the first ready one after it
+		}
+	}
+	if len(readyTasks) == 0 {
+		return nil
+	}
+	t := readyTasks[next%len(readyTasks)]
+	if r.opts.Chaos {
+		t = readyTasks[r.rng.IntN(len(readyTasks))]
+	}
+	r.last = t.Pid
+	return t
+}
+
+func (r *recording) othersReady() bool {
+	for _, t := range r.tasks {
+		if t != r.cur && t.state == ready {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *recording) resume(t *task) error {
+	sig := t.sig
+	t.sig = 0
+	if err := t.Syscall(sig); err == unix.ESRCH {
+		t.state = exiting // killed meanwhile: its end is on the way
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("resuming thread %d: %w", t.Pid, err)
+	}
+	r.lastRun[t.tgid] = t.Pid
+	switch {
+	case t.state == exiting:
+	case t.inSyscall:
+		t.state = inKernel
+	default:
+		t.state = running
+		t.sliceStart = time.Now()
+	}
+	return nil
+}
+
+// timeout is how long to wait for the next event before switching
+// threads; 0 waits for ever.
+func (r *recording) timeout() time.Duration {
+	c := r.cur
+	if c == nil || c.stopSent || !r.othersReady() {
+		return 0
+	}
+	switch c.state {
+	case inKernel:
+		if c.entryInfo.Policy == arch.Execute && !blocksInKernel(c) {
+			return 0 // address-space and task changes complete at once
+		}
+		return blockAfter
+	case running:
+		slice := timeslice
+		if r.opts.Chaos {
+			slice = time.Duration(1+r.rng.IntN(20)) * time.Millisecond
+		}
+		return max(slice-time.Since(c.sliceStart), time.Microsecond)
+	}
+	return 0
+}
+
+// blocksInKernel reports executed calls that wait for other threads: a
+// vfork parent waits for the child's exec or exit.
+func blocksInKernel(t *task) bool {
+	const cloneVfork = 0x4000
+	switch t.entry.Orig_rax {
+	case unix.SYS_VFORK:
+		return true
+	case unix.SYS_CLONE:
+		return t.entry.Rdi&cloneVfork != 0
+	case unix.SYS_CLONE3:
+		var flags [8]byte
+		return t.ReadMem(t.entry.Rdi, flags[:]) == nil && flags[0]&0 == 0 && leU64(flags[:])&cloneVfork != 0
+	}
+	return false
+}
+
+func leU64(b []byte) uint64 {
+	var v uint64
+	for i := 7; i >= 0; i-- {
+		v = v<<8 | uint64(b[i])
+	}
+	return v
+}
+
+// expired handles a timeout: the current thread blocked in a syscall, or
+// ran its timeslice out while others wait.
+func (r *recording) expired() error {
+	c := r.cur
+	switch c.state {
+	case inKernel:
+		c.entered = true
+		r.cur = nil
+		return r.write(&trace.Frame{Kind: trace.KindEnter, Tid: int32(c.Pid), Regs: c.entry, Nr: c.entryInfo.Nr})
+	case running:
+		c.stopSent = true
+		if err := unix.Tgkill(c.tgid, c.Pid, unix.SIGSTOP); err != nil && err != unix.ESRCH {
+			return fmt.Errorf("preempting thread %d: %w", c.Pid, err)
+		}
+	}
+	return nil
+}
+
+var debugSched = os.Getenv("REWIND_DEBUG_SCHED") != ""
+
+// event handles one wait status of any thread.
+func (r *recording) event(ev tracee.Event) error {
+	t := r.tasks[ev.Tid]
+	ws := ev.Status
+	if debugSched {
+		st := -1
+		if t != nil {
+			st = int(t.state)
+		}
+		fmt.Fprintf(os.Stderr, "sched: event tid %d state %d: %s cause %d\n", ev.Tid, st, tracee.Describe(ws), ws.TrapCause())
+	}
+	if t == nil {
+		if ws.Exited() || ws.Signaled() {
+			return nil // a thread already accounted for
+		}
+		// A new thread's first stop can come before its creator's event.
+		p, err := tracee.Adopt(ev.Tid)
+		if err != nil {
+			return err
+		}
+		t = r.addTask(p, starting)
+	}
+	switch {
+	case ws.Exited() || ws.Signaled():
+		return r.died(t, ws)
+	case !ws.Stopped():
+		return nil
+	case t.state == starting:
+		// The first stop of a new thread (SIGSTOP, or a group stop).
+		t.state = ready
+		return nil
+	case t.state == exiting:
+		return nil // a stop on the way out: it is not resumed again
+	}
+	t.state = ready
+	var err error
+	switch sig := ws.StopSignal(); {
+	case sig == tracee.StopSyscall:
+		if !t.inSyscall {
+			err = r.syscallEntry(t)
+		} else {
+			err = r.syscallExit(t)
+		}
+	case sig == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_EXEC:
+		err = r.execEvent(t)
+	case sig == unix.SIGTRAP && (ws.TrapCause() == unix.PTRACE_EVENT_CLONE || ws.TrapCause() == unix.PTRACE_EVENT_FORK ||
+		ws.TrapCause() == unix.PTRACE_EVENT_VFORK):
+		err = r.cloned(t)
+	case sig == unix.SIGTRAP && ws.TrapCause() != 0:
+		// Other events are not enabled.
+	default:
+		err = r.signal(t, int(sig))
+	}
+	return err
+}
+
+// cloned handles a clone, fork or vfork event: the new thread exists,
+// stopped (or about to be); the parent goes on into the syscall's exit.
+func (r *recording) cloned(t *task) error {
+	msg, err := t.EventMsg()
+	if err != nil {
+		return err
+	}
+	if r.tasks[int(msg)] == nil {
+		p, err := tracee.Adopt(int(msg))
+		if err != nil {
+			return err
+		}
+		r.addTask(p, starting)
+	}
+	return nil
+}
+
+func (r *recording) execEvent(t *task) error {
+	former, _ := t.EventMsg()
+	if int(former) != t.Pid {
+		// A thread other than the leader exec'd: it took the leader's id
+		// and the old one is gone.
+		if old := r.tasks[int(former)]; old != nil {
+			t.inSyscall, t.entry, t.entryInfo = old.inSyscall, old.entry, old.entryInfo
+			r.removeTask(int(former))
+			r.cur = t
+		}
+	}
+	t.execSeen = true
+	return t.ReopenMem()
+}
+
+// died handles the end of a thread. A thread that ended by its own exit
+// call is recorded then; the end of a process is recorded when its
+// leader is reaped, which is last.
+func (r *recording) died(t *task, ws unix.WaitStatus) error {
+	r.removeTask(t.Pid)
+	if t.Pid != t.tgid {
+		if t.state == exiting && t.entryInfo != nil && t.entryInfo.Nr == unix.SYS_EXIT {
+			return r.write(&trace.Frame{Kind: trace.KindExit, Flags: trace.FlagThread, Tid: int32(t.Pid), Status: int32(ws)})
+		}
+		return nil // killed with its process
+	}
+	// Any thread of the process still listed died unseen (exec, a race
+	// with SIGKILL).
+	for tid, o := range r.tasks {
+		if o.tgid == t.tgid {
+			r.removeTask(tid)
+		}
+	}
+	if t.Pid == r.rootPid {
+		r.status = ws
+	}
+	cause := r.lastRun[t.tgid]
+	delete(r.lastRun, t.tgid)
+	return r.write(&trace.Frame{Kind: trace.KindExit, Tid: int32(cause), Status: int32(ws)})
+}

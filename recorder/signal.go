@@ -1,0 +1,138 @@
+package recorder
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"rewind/arch"
+	"rewind/trace"
+)
+
+// Synchronous signals come from the instruction that faulted.
+func isSync(signo int, info []byte) bool {
+	code := int32(binary.LittleEndian.Uint32(info[8:]))
+	switch unix.Signal(signo) {
+	case unix.SIGSEGV, unix.SIGBUS, unix.SIGILL, unix.SIGFPE, unix.SIGTRAP:
+		return code > 0
+	}
+	return false
+}
+
+// fromRewind reports a signal rewind itself sent with tgkill.
+func fromRewind(info []byte) bool {
+	const siTkill = -6
+	code := int32(binary.LittleEndian.Uint32(info[8:]))
+	pid := int32(binary.LittleEndian.Uint32(info[16:]))
+	return code == siTkill && int(pid) == os.Getpid()
+}
+
+// signal handles a signal-delivery stop of t: it records the signal and
+// sets it to be delivered, or defers it, or takes it as a preemption.
+func (r *recording) signal(t *task, signo int) error {
+	info, err := t.Siginfo()
+	if err != nil {
+		return err
+	}
+	regs, err := t.Regs()
+	if err != nil {
+		return err
+	}
+	if signo == int(unix.SIGSEGV) && int32(binary.LittleEndian.Uint32(info[8:])) == arch.SI_KERNEL {
+		if handled, err := r.emulateInsn(t, regs); handled || err != nil {
+			return err
+		}
+	}
+	atBoundary := t.boundary && regs == t.boundaryRegs
+	if signo == int(unix.SIGSTOP) && t.stopSent && fromRewind(info) {
+		t.stopSent = false
+		return r.preempted(t, regs, atBoundary)
+	}
+	f := &trace.Frame{Kind: trace.KindSignal, Tid: int32(t.Pid), Regs: regs, Signo: int32(signo), Siginfo: info}
+	switch {
+	case isSync(signo, info):
+		f.Flags |= trace.FlagSyncSignal
+	case atBoundary:
+		// Delivered where no instruction ran since a recorded point:
+		// replay delivers it at the same point.
+		if t.injected != nil && t.injected.signo == signo {
+			f.Siginfo = t.injected.info
+			if err := t.SetSiginfo(f.Siginfo); err != nil {
+				return err
+			}
+			t.injected = nil
+		}
+	default:
+		// Arrived between recorded points, where soft mode cannot name
+		// the point: hold it until the thread's next syscall or
+		// preemption.
+		t.pending = append(t.pending, pendingSignal{signo, info})
+		return nil
+	}
+	if err := r.write(f); err != nil {
+		return err
+	}
+	t.sig = signo
+	return nil
+}
+
+// preempted records that t was stopped between syscalls so another
+// thread can run, and delivers a signal it holds there.
+func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) error {
+	if r.cur == t {
+		r.cur = nil
+	}
+	if !atBoundary {
+		digest, _, err := t.MemDigest(nil, false)
+		if err != nil {
+			return err
+		}
+		r.preemptions++
+		if err := r.write(&trace.Frame{Kind: trace.KindPreempt, Tid: int32(t.Pid), Regs: regs, Digest: digest[:]}); err != nil {
+			return err
+		}
+		t.boundary, t.boundaryRegs = true, regs
+	}
+	if len(t.pending) > 0 {
+		// The point is named now: the held signal can be delivered. It
+		// stops the thread again before any instruction runs.
+		p := t.pending[0]
+		t.pending = t.pending[1:]
+		t.injected = &p
+		r.cur = t
+		return unix.Tgkill(t.tgid, t.Pid, unix.Signal(p.signo))
+	}
+	return nil
+}
+
+// emulateInsn records a trapped rdtsc, rdtscp or cpuid.
+func (r *recording) emulateInsn(t *task, regs unix.PtraceRegs) (bool, error) {
+	var code [3]byte
+	if err := t.ReadMem(regs.Rip, code[:]); err != nil {
+		return false, nil
+	}
+	after := regs
+	switch {
+	case bytes.HasPrefix(code[:], arch.InsnRDTSC):
+		tsc := arch.RDTSC()
+		after.Rax, after.Rdx = tsc&0xffffffff, tsc>>32
+		after.Rip += uint64(len(arch.InsnRDTSC))
+	case bytes.Equal(code[:], arch.InsnRDTSCP):
+		tsc, aux := arch.RDTSCP()
+		after.Rax, after.Rdx, after.Rcx = tsc&0xffffffff, tsc>>32, uint64(aux)
+		after.Rip += uint64(len(arch.InsnRDTSCP))
+	case bytes.HasPrefix(code[:], arch.InsnCPUID) && r.cpuidTrap:
+		a, b, c, d := arch.CPUID(uint32(regs.Rax), uint32(regs.Rcx))
+		after.Rax, after.Rbx, after.Rcx, after.Rdx = uint64(a), uint64(b), uint64(c), uint64(d)
+		after.Rip += uint64(len(arch.InsnCPUID))
+	default:
+		return false, nil
+	}
+	if err := t.SetRegs(&after); err != nil {
+		return true, err
+	}
+	t.boundary = false
+	return true, r.write(&trace.Frame{Kind: trace.KindInsn, Tid: int32(t.Pid), Regs: regs, After: after})
+}

@@ -1,0 +1,239 @@
+package recorder
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"rewind/arch"
+	"rewind/trace"
+)
+
+// unsupported lists calls rewind refuses to record, with the reason.
+var unsupported = map[uint64]string{
+	unix.SYS_SHMAT: "System V shared memory can be written by processes outside the recording",
+}
+
+func (r *recording) syscallEntry(t *task) error {
+	regs, err := t.Regs()
+	if err != nil {
+		return err
+	}
+	t.inSyscall, t.entry, t.disabled, t.restart, t.entered, t.boundary = true, regs, false, false, false, false
+	nr := regs.Orig_rax
+	sc := arch.LookupSyscall(nr)
+	if sc == nil {
+		return &UnsupportedError{Frame: r.w.Frames, What: fmt.Sprintf("unknown syscall number %d", nr)}
+	}
+	t.entryInfo = sc
+	if why, ok := unsupported[nr]; ok {
+		return &UnsupportedError{Frame: r.w.Frames, What: fmt.Sprintf("the program called %s: %s", sc.Name, why)}
+	}
+	if sc.Policy == arch.Unsupported {
+		return &UnsupportedError{Frame: r.w.Frames, What: fmt.Sprintf("the program called %s, which rewind cannot record", sc.Name)}
+	}
+	if nr == unix.SYS_MMAP {
+		r.checkSharedMap(regs)
+	}
+	if nr == unix.SYS_EXIT || nr == unix.SYS_EXIT_GROUP {
+		return r.exitCall(t)
+	}
+	skip := false
+	if len(t.pending) > 0 || t.stopSent {
+		// Deliver the deferred signal (or take the preemption) before
+		// this call: skip it now and re-run it afterwards.
+		t.restart, skip = true, true
+	} else if sc.Policy == arch.Disable || takesTraps(nr, &regs) {
+		t.disabled, skip = true, true
+	}
+	if skip {
+		regs.Orig_rax = ^uint64(0)
+		return t.SetRegs(&regs)
+	}
+	return nil
+}
+
+// exitCall records exit and exit_group at their entry: they do not
+// return. The thread's (or process's) end is recorded when it is gone.
+func (r *recording) exitCall(t *task) error {
+	if err := r.write(&trace.Frame{Kind: trace.KindSyscall, Tid: int32(t.Pid), Regs: t.entry, Nr: t.entry.Orig_rax}); err != nil {
+		return err
+	}
+	group := t.entry.Orig_rax == unix.SYS_EXIT_GROUP || !r.hasOtherThreads(t)
+	for _, o := range r.tasks {
+		if o == t || (group && o.tgid == t.tgid) {
+			o.state = exiting
+		}
+	}
+	if err := r.resume(t); err != nil {
+		return err
+	}
+	if group || t.Pid != t.tgid {
+		return nil // died() records the end
+	}
+	// The leader ended alone; the process lives on with its other
+	// threads, and the leader's wait status comes with the process's end.
+	// Wait until the kernel has finished the exit (cleared its tid).
+	if err := waitZombie(t.Pid); err != nil {
+		return err
+	}
+	r.cur = nil
+	return r.write(&trace.Frame{Kind: trace.KindExit, Flags: trace.FlagThread, Tid: int32(t.Pid)})
+}
+
+func (r *recording) hasOtherThreads(t *task) bool {
+	for _, o := range r.tasks {
+		if o != t && o.tgid == t.tgid {
+			return true
+		}
+	}
+	return false
+}
+
+// waitZombie waits until thread tid has finished exiting.
+func waitZombie(tid int) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", tid))
+		if err != nil {
+			return nil
+		}
+		s := string(data)
+		if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) && (s[i+2] == 'Z' || s[i+2] == 'X') {
+			return nil
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+	return fmt.Errorf("thread %d does not finish its exit", tid)
+}
+
+// takesTraps tells whether the call would switch off rewind's own
+// trapping of rdtsc or CPUID; it is made to fail instead.
+func takesTraps(nr uint64, regs *unix.PtraceRegs) bool {
+	return nr == unix.SYS_PRCTL && regs.Rdi == arch.PR_SET_TSC ||
+		nr == unix.SYS_ARCH_PRCTL && regs.Rdi == arch.ARCH_SET_CPUID
+}
+
+func (r *recording) checkSharedMap(regs unix.PtraceRegs) {
+	const mapShared, mapAnon = 0x01, 0x20
+	const protWrite = 0x2
+	if regs.R10&mapShared != 0 && regs.R10&mapAnon == 0 && regs.Rdx&protWrite != 0 {
+		r.warn(fmt.Sprintf("the program maps a file shared and writable (fd %d): writes by other processes to that file are not recorded", int32(regs.R8)))
+	}
+}
+
+func isClone(nr uint64) bool {
+	return nr == unix.SYS_CLONE || nr == unix.SYS_CLONE3 || nr == unix.SYS_FORK || nr == unix.SYS_VFORK
+}
+
+func (r *recording) syscallExit(t *task) error {
+	t.inSyscall = false
+	after, err := t.Regs()
+	if err != nil {
+		return err
+	}
+	sc, entry := t.entryInfo, t.entry
+	f := &trace.Frame{Kind: trace.KindSyscall, Tid: int32(t.Pid), Regs: entry, Nr: sc.Nr, Result: int64(after.Rax)}
+	switch {
+	case t.restart:
+		f.Flags |= trace.FlagRestart
+		f.Result = 0
+		after.Rax = sc.Nr
+		after.Rip -= uint64(len(arch.InsnSyscall))
+		if err := t.SetRegs(&after); err != nil {
+			return err
+		}
+		if len(t.pending) > 0 {
+			p := t.pending[0]
+			t.pending = t.pending[1:]
+			t.injected = &p
+			// Queue the signal now; it is delivered on the way back to
+			// user mode, where signal() records it and restores its
+			// siginfo.
+			if err := unix.Tgkill(t.tgid, t.Pid, unix.Signal(p.signo)); err != nil {
+				return err
+			}
+		}
+		// Else a preemption's SIGSTOP is pending: it arrives next, here.
+	case t.disabled:
+		f.Flags |= trace.FlagDisabled
+		after.Orig_rax = entry.Orig_rax // as if the kernel itself had refused it
+		if err := t.SetRegs(&after); err != nil {
+			return err
+		}
+	case (sc.Policy == arch.Emulate || isClone(sc.Nr)) && f.Result > -4096 && (sc.Writes != nil || sc.Nr == arch.SysRestartSyscall):
+		if err := r.recordWrites(t, f); err != nil {
+			return err
+		}
+	case sc.Nr == unix.SYS_MMAP && isAddr(f.Result):
+		if err := r.fileMapping(t, f, &entry); err != nil {
+			return err
+		}
+	}
+	const errRestartBlock = -516 // ERESTART_RESTARTBLOCK: may resume as restart_syscall
+	if f.Result == errRestartBlock && sc.Nr != arch.SysRestartSyscall {
+		t.interrupted, t.interruptedArgs = sc, args(&entry)
+	}
+	if isWrite(sc.Nr) && f.Result > 0 {
+		f.Flags |= r.outputFlag(t, int32(entry.Rdi))
+	}
+	if err := r.write(f); err != nil {
+		return err
+	}
+	if t.execSeen && (sc.Nr == unix.SYS_EXECVE || sc.Nr == unix.SYS_EXECVEAT) {
+		t.execSeen = false
+		ef, err := r.captureExec(t)
+		if err != nil {
+			return err
+		}
+		if err := r.write(ef); err != nil {
+			return err
+		}
+		after, _ = t.Regs()
+	}
+	t.boundary, t.boundaryRegs = true, after
+	if r.opts.Chaos && t == r.cur && r.rng.IntN(4) == 0 {
+		r.cur = nil // switch at this syscall boundary: cheap to replay
+	}
+	return nil
+}
+
+// recordWrites adds the memory the call wrote to its frame.
+func (r *recording) recordWrites(t *task, f *trace.Frame) error {
+	sc := t.entryInfo
+	call := &arch.Call{Nr: sc.Nr, Args: args(&t.entry), Result: f.Result, Mem: t}
+	rule := sc
+	if sc.Nr == arch.SysRestartSyscall {
+		// The kernel resumes the interrupted call with its arguments: it
+		// writes what that call writes.
+		if t.interrupted == nil {
+			return &UnsupportedError{Frame: r.w.Frames, What: "restart_syscall without an interrupted call"}
+		}
+		rule = t.interrupted
+		call.Nr, call.Args = t.interrupted.Nr, t.interruptedArgs
+	}
+	if rule.Writes == nil {
+		return nil
+	}
+	ranges, err := rule.Writes(call)
+	if err != nil {
+		return &UnsupportedError{Frame: r.w.Frames, What: fmt.Sprintf("%s: %v", sc.Name, err)}
+	}
+	for _, rg := range ranges {
+		if rg.Len == 0 {
+			continue
+		}
+		if rg.Len > 1<<32 {
+			return fmt.Errorf("%s: implausible write of %d bytes", sc.Name, rg.Len)
+		}
+		data := make([]byte, rg.Len)
+		if err := t.ReadMem(rg.Addr, data); err != nil {
+			return fmt.Errorf("%s: reading its result: %w", sc.Name, err)
+		}
+		f.Mem = append(f.Mem, trace.MemWrite{Addr: rg.Addr, Data: data})
+	}
+	return nil
+}

@@ -1,0 +1,464 @@
+package replayer
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"rewind/arch"
+	"rewind/trace"
+	"rewind/tracee"
+)
+
+// task is one live thread of the replay, known by its recorded id. Only
+// the thread of the frame being replayed runs; the others stay stopped
+// where their last frame left them (or inside an executed syscall that
+// waits for another thread, as a vfork parent does).
+type task struct {
+	t    *tracee.Proc
+	tgid int32 // recorded process id
+	sig  int   // signal to deliver when it resumes
+	held *unix.WaitStatus
+	// atEntry: stopped at the entry of a syscall that the recording left
+	// running while other threads went on (a KindEnter frame).
+	atEntry   bool
+	entryRegs unix.PtraceRegs
+	inKernel  bool // resumed into an executed syscall that has not returned
+	gone      bool // a leader that exited alone; reaped with its process
+}
+
+// switchTo makes the thread recorded as tid the current one (s.t).
+func (s *Session) switchTo(tid int32) error {
+	if tid == s.cur && s.t != nil {
+		return nil
+	}
+	next := s.tasks[tid]
+	if next == nil || next.gone {
+		return fmt.Errorf("event %d: thread %d does not exist in the replay", s.frame, tid)
+	}
+	if old := s.tasks[s.cur]; old != nil && s.t != nil {
+		old.sig, old.held = s.sig, s.held
+	}
+	s.t, s.cur, s.sig, s.held = next.t, tid, next.sig, next.held
+	next.held = nil
+	s.pid.Store(int64(next.t.Pid))
+	if len(s.slots) > 0 && !s.watchOff {
+		// Debug registers are per thread.
+		return s.programDRs(false)
+	}
+	return nil
+}
+
+// inMain reports whether the current thread belongs to the process the
+// debugger sees (the first one): breakpoints live in its memory only.
+func (s *Session) inMain() bool { return s.tgidOf[s.cur] == int32(s.tid) }
+
+// mainProc returns a live thread of the debugged process, for memory.
+func (s *Session) mainProc() *tracee.Proc {
+	if s.inMain() {
+		return s.t
+	}
+	if tk := s.tasks[int32(s.tid)]; tk != nil && !tk.gone {
+		return tk.t
+	}
+	for _, tid := range s.Threads() {
+		return s.tasks[int32(tid)].t
+	}
+	return s.t
+}
+
+// Threads lists the live threads of the debugged process, main first.
+func (s *Session) Threads() []int {
+	var tids []int
+	for tid, tk := range s.tasks {
+		if tk.tgid == int32(s.tid) && !tk.gone {
+			tids = append(tids, int(tid))
+		}
+	}
+	sort.Ints(tids)
+	return tids
+}
+
+// Current returns the recorded id of the current thread.
+func (s *Session) Current() int { return int(s.cur) }
+
+// addTask registers a new live thread.
+func (s *Session) addTask(tid, tgid int32, p *tracee.Proc) *task {
+	tk := &task{t: p, tgid: tgid}
+	s.tasks[tid] = tk
+	s.tgidOf[tid] = tgid
+	return tk
+}
+
+// killLive kills every live thread of the replay.
+func (s *Session) killLive() {
+	for _, tk := range s.tasks {
+		unix.Kill(tk.t.Pid, unix.SIGKILL)
+	}
+	for _, tk := range s.tasks {
+		tk.t.Kill()
+	}
+	s.tasks = map[int32]*task{}
+}
+
+const (
+	cloneVM         = 0x100
+	cloneVfork      = 0x4000
+	cloneThread     = 0x10000
+	cloneChildSetid = 0x01000000
+)
+
+// cloneFlags returns the flags and the child-tid pointer of a clone call.
+func (s *Session) cloneFlags(nr uint64, regs *unix.PtraceRegs) (flags, childTid uint64) {
+	switch nr {
+	case unix.SYS_CLONE:
+		return regs.Rdi, regs.R10
+	case unix.SYS_CLONE3:
+		var args [24]byte
+		if s.t.ReadMem(regs.Rdi, args[:]) == nil {
+			return binary.LittleEndian.Uint64(args[0:]), binary.LittleEndian.Uint64(args[16:])
+		}
+	case unix.SYS_VFORK:
+		return cloneVM | cloneVfork, 0
+	}
+	return 0, 0
+}
+
+// startClone runs a clone, fork or vfork up to the new thread's birth:
+// the kernel reports it, it is registered under its recorded id child,
+// and the parent goes on into the rest of the call.
+func (s *Session) startClone(f *trace.Frame, regs unix.PtraceRegs, child int32) error {
+	ws, err := s.resume(false)
+	if err != nil {
+		return err
+	}
+	cause := ws.TrapCause()
+	if !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP ||
+		(cause != unix.PTRACE_EVENT_CLONE && cause != unix.PTRACE_EVENT_FORK && cause != unix.PTRACE_EVENT_VFORK) {
+		return s.diverged(f, "the new thread or process was not created", "clone event", s.describeStop(ws))
+	}
+	msg, err := s.t.EventMsg()
+	if err != nil {
+		return err
+	}
+	p, err := tracee.Adopt(int(msg))
+	if err != nil {
+		return err
+	}
+	var cws unix.WaitStatus
+	if _, err := unix.Wait4(p.Pid, &cws, unix.WALL, nil); err != nil || !cws.Stopped() {
+		return fmt.Errorf("the new thread %d did not start: %v", p.Pid, errOr(err, errors.New(tracee.Describe(cws))))
+	}
+	flags, childTid := s.cloneFlags(f.Nr, &regs)
+	tgid := child
+	if flags&cloneThread != 0 {
+		tgid = s.tgidOf[s.cur]
+	}
+	s.addTask(child, tgid, p)
+	if flags&cloneVM == 0 && s.inMain() {
+		// A new address space, copied with the debugger's breakpoints in.
+		for a, orig := range s.bps {
+			p.WriteMem(a, []byte{orig})
+		}
+	}
+	if flags&cloneChildSetid != 0 && childTid != 0 {
+		// The kernel stored the replay's thread id: the program must see
+		// the recorded one.
+		var id [4]byte
+		binary.LittleEndian.PutUint32(id[:], uint32(child))
+		if err := p.WriteMem(childTid, id[:]); err != nil {
+			return s.diverged(f, "writing the new thread's id", "", err.Error())
+		}
+	}
+	return nil
+}
+
+// clone replays a clone, fork or vfork whose frame is complete.
+func (s *Session) clone(f *trace.Frame, regs unix.PtraceRegs) error {
+	if f.Result < 0 {
+		return s.emulateAt(f, regs) // it failed when recorded: nothing to create
+	}
+	if err := s.startClone(f, regs, int32(f.Result)); err != nil {
+		return err
+	}
+	return s.finishClone(f)
+}
+
+// finishClone completes a clone in the parent: its result and the memory
+// it wrote are the recorded ones.
+func (s *Session) finishClone(f *trace.Frame) error {
+	after, err := s.expectStop(f, tracee.StopSyscall, "exit from "+arch.SyscallName(f.Nr), nil)
+	if err != nil {
+		return err
+	}
+	if int64(after.Rax) <= 0 {
+		return s.diverged(f, arch.SyscallName(f.Nr)+" failed in the replay", fmt.Sprint(f.Result), fmt.Sprint(int64(after.Rax)))
+	}
+	after.Rax = uint64(f.Result)
+	for _, w := range f.Mem {
+		if err := s.t.WriteMem(w.Addr, w.Data); err != nil {
+			return s.diverged(f, "writing the new thread's id", "", err.Error())
+		}
+	}
+	return s.t.SetRegs(&after)
+}
+
+// emulateAt skips the call at its entry stop and sets its recorded result.
+func (s *Session) emulateAt(f *trace.Frame, regs unix.PtraceRegs) error {
+	regs.Orig_rax = ^uint64(0)
+	if err := s.t.SetRegs(&regs); err != nil {
+		return err
+	}
+	after, err := s.expectStop(f, tracee.StopSyscall, "exit from "+arch.SyscallName(f.Nr), nil)
+	if err != nil {
+		return err
+	}
+	after.Rax, after.Orig_rax = uint64(f.Result), f.Regs.Orig_rax
+	return s.t.SetRegs(&after)
+}
+
+// enter replays a KindEnter frame: the thread runs to the syscall's entry
+// and stays there (an executed vfork goes on into the kernel, where it
+// waits for its child) until the frame that completes the call.
+func (s *Session) enter(f *trace.Frame) error {
+	regs, err := s.expectStopFirst(f, tracee.StopSyscall, "entry to "+arch.SyscallName(f.Nr), &f.Regs, true)
+	if err != nil {
+		return err
+	}
+	tk := s.tasks[s.cur]
+	if sc := arch.LookupSyscall(f.Nr); sc != nil && sc.Policy == arch.Execute && isClone(f.Nr) && f.Result > 0 {
+		if err := s.startClone(f, regs, int32(f.Result)); err != nil {
+			return err
+		}
+		if err := s.t.Syscall(s.sig); err != nil {
+			return err
+		}
+		s.sig = 0
+		tk.inKernel = true
+		return nil
+	}
+	tk.atEntry, tk.entryRegs = true, regs
+	return nil
+}
+
+func isClone(nr uint64) bool {
+	return nr == unix.SYS_CLONE || nr == unix.SYS_CLONE3 || nr == unix.SYS_FORK || nr == unix.SYS_VFORK
+}
+
+// preempt replays a KindPreempt frame: the thread runs to the first
+// arrival at the recorded pc whose registers and memory match the
+// recording's (soft mode's fingerprint), where it was stopped to let
+// others run.
+func (s *Session) preempt(f *trace.Frame) error {
+	target := f.Regs.Rip
+	if ok, err := s.atPoint(f); ok || err != nil {
+		return err
+	}
+	var orig [1]byte
+	if err := s.t.ReadMem(target, orig[:]); err != nil {
+		return s.diverged(f, "the preemption point is not mapped", fmt.Sprintf("%#x", target), err.Error())
+	}
+	ours := orig[0] != int3
+	if ours {
+		if err := s.t.WriteMem(target, []byte{int3}); err != nil {
+			return err
+		}
+		defer s.t.WriteMem(target, orig[:])
+	}
+	for {
+		ws, err := s.resume(true)
+		if errors.Is(err, errBreakpoint) {
+			if ok, merr := s.atPoint(f); ok || merr != nil {
+				return merr
+			}
+			return err // the debugger's breakpoint, elsewhere or here
+		}
+		if err != nil {
+			return err
+		}
+		if !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP || ws.TrapCause() != 0 {
+			return s.diverged(f, "the thread did not reach its preemption point", fmt.Sprintf("pc %#x", target), s.describeStop(ws))
+		}
+		regs, err := s.t.Regs()
+		if err != nil {
+			return err
+		}
+		if regs.Rip-1 != target || !ours {
+			return s.diverged(f, "unexpected trap before the preemption point", fmt.Sprintf("pc %#x", target), fmt.Sprintf("trap at %#x", regs.Rip-1))
+		}
+		regs.Rip--
+		if err := s.t.SetRegs(&regs); err != nil {
+			return err
+		}
+		if ok, err := s.atPoint(f); ok || err != nil {
+			return err
+		}
+		// Not yet: execute the instruction under the int3 and go on.
+		if err := s.t.WriteMem(target, orig[:]); err != nil {
+			return err
+		}
+		err = s.t.Step(0)
+		if err == nil {
+			var sws unix.WaitStatus
+			sws, err = s.t.Wait()
+			if err == nil && (!sws.Stopped() || sws.StopSignal() != unix.SIGTRAP) {
+				err = s.diverged(f, "stepping towards the preemption point", "SIGTRAP", tracee.Describe(sws))
+			}
+		}
+		if werr := s.t.WriteMem(target, []byte{int3}); err == nil {
+			err = werr
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// atPoint tells whether the current thread is at f's registers and memory.
+func (s *Session) atPoint(f *trace.Frame) (bool, error) {
+	regs, err := s.t.Regs()
+	if err != nil {
+		return false, err
+	}
+	if _, _, same := diffRegs(&f.Regs, &regs); !same {
+		return false, nil
+	}
+	d, _, err := s.memHash()
+	return err == nil && string(d[:]) == string(f.Digest), err
+}
+
+// threadExit replays the end of one thread by its own exit call.
+func (s *Session) threadExit(f *trace.Frame) error {
+	tk := s.tasks[f.Tid]
+	if err := s.t.Syscall(s.sig); err != nil {
+		return err
+	}
+	s.sig = 0
+	if tk.t.Pid == tgidLive(tk.t.Pid) && s.hasOtherThreads(f.Tid) {
+		// A leader: it stays a zombie until its process ends.
+		tk.gone = true
+		return waitZombie(tk.t.Pid)
+	}
+	ws, err := tk.t.Wait()
+	if err != nil {
+		return err
+	}
+	if !ws.Exited() && !ws.Signaled() {
+		return s.diverged(f, "the thread did not end", "exit", tracee.Describe(ws))
+	}
+	tk.t.Release()
+	delete(s.tasks, f.Tid)
+	return nil
+}
+
+func (s *Session) hasOtherThreads(tid int32) bool {
+	for id, tk := range s.tasks {
+		if id != tid && tk.tgid == s.tgidOf[tid] && !tk.gone {
+			return true
+		}
+	}
+	return false
+}
+
+// tgidLive returns the live process id of a live thread.
+func tgidLive(tid int) int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	if err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+				var n int
+				fmt.Sscan(strings.TrimSpace(v), &n)
+				return n
+			}
+		}
+	}
+	return tid
+}
+
+// waitZombie waits until thread tid has finished exiting.
+func waitZombie(tid int) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", tid))
+		if err != nil {
+			return nil
+		}
+		st := string(data)
+		if i := strings.LastIndexByte(st, ')'); i >= 0 && i+2 < len(st) && (st[i+2] == 'Z' || st[i+2] == 'X') {
+			return nil
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+	return fmt.Errorf("thread %d does not finish its exit", tid)
+}
+
+// processExit replays the end of a process: the thread whose resumption
+// ended it runs (or a SIGKILL from elsewhere arrives), and every thread of
+// the process is reaped, the leader last, with the recorded status.
+func (s *Session) processExit(f *trace.Frame) error {
+	status := unix.WaitStatus(f.Status)
+	tgid := s.tgidOf[f.Tid]
+	leader := s.tasks[tgid]
+	if leader == nil {
+		return s.diverged(f, "the process that ends is not in the replay", fmt.Sprint(tgid), "")
+	}
+	if status.Signaled() && status.Signal() == unix.SIGKILL {
+		unix.Kill(leader.t.Pid, unix.SIGKILL)
+	} else if tk := s.tasks[f.Tid]; tk != nil && !tk.gone && !tk.inKernel {
+		if err := s.switchTo(f.Tid); err != nil {
+			return err
+		}
+		if err := s.t.Syscall(s.sig); err != nil && err != unix.ESRCH {
+			return err
+		}
+		s.sig = 0
+	}
+	var last unix.WaitStatus
+	for tid, tk := range s.tasks {
+		if tk.tgid != tgid || tid == tgid {
+			continue
+		}
+		for {
+			ws, err := tk.t.Wait()
+			if err != nil || ws.Exited() || ws.Signaled() {
+				break
+			}
+			tk.t.Syscall(0) // a stop on the way out: let it die
+		}
+		tk.t.Release()
+		delete(s.tasks, tid)
+	}
+	for {
+		ws, err := leader.t.Wait()
+		if err != nil {
+			return fmt.Errorf("waiting for process %d to end: %w", tgid, err)
+		}
+		if ws.Exited() || ws.Signaled() {
+			last = ws
+			break
+		}
+		leader.t.Syscall(0)
+	}
+	leader.t.Release()
+	delete(s.tasks, tgid)
+	if last != status {
+		return s.diverged(f, "program end differs", tracee.Describe(status), tracee.Describe(last))
+	}
+	if tgid == int32(s.tid) {
+		s.exit = last
+	}
+	if len(s.tasks) == 0 {
+		s.pid.Store(0)
+		s.t = nil
+		s.done = true
+	} else if s.cur == f.Tid || s.tasks[s.cur] == nil {
+		s.t = nil
+	}
+	return nil
+}

@@ -1,0 +1,60 @@
+package tracee
+
+import (
+	"crypto/sha256"
+	"fmt"
+)
+
+const pageSize = 4096
+
+// Digest is the SHA-256 of a process's writable memory: with the
+// registers, it identifies a point of execution without a PMU (two
+// states with equal registers and memory have the same future).
+type Digest [sha256.Size]byte
+
+// MemDigest hashes the writable memory of t's process in address order,
+// plus the pages for which extra returns true (pages a debugger made
+// read-only, so the digest does not depend on their protection).
+// Mappings over 256 MiB (reservations) are left out. With perMap set it
+// also returns one short digest per mapping, for diagnostics.
+func (t *Proc) MemDigest(extra func(page uint64) bool, perMap bool) (Digest, []string, error) {
+	maps, err := ReadMaps(t.Pid)
+	if err != nil {
+		return Digest{}, nil, err
+	}
+	var ranges []Mapping
+	for _, m := range maps {
+		switch {
+		case len(m.Perms) < 2 || m.End-m.Start > 256<<20:
+		case m.Perms[1] == 'w':
+			ranges = append(ranges, m)
+		case extra != nil:
+			for p := m.Start; p < m.End; p += pageSize {
+				if extra(p) {
+					ranges = append(ranges, Mapping{Start: p, End: p + pageSize, Path: m.Path})
+				}
+			}
+		}
+	}
+	var digests []string
+	h := sha256.New()
+	buf := make([]byte, 1<<16)
+	for _, m := range ranges {
+		mh := sha256.New()
+		for a := m.Start; a < m.End; a += uint64(len(buf)) {
+			n := min(uint64(len(buf)), m.End-a)
+			if t.ReadMem(a, buf[:n]) == nil {
+				h.Write(buf[:n])
+				if perMap {
+					mh.Write(buf[:n])
+				}
+			}
+		}
+		if perMap {
+			digests = append(digests, fmt.Sprintf("%x-%x %s %x", m.Start, m.End, m.Path, mh.Sum(nil)[:4]))
+		}
+	}
+	var sum Digest
+	h.Sum(sum[:0])
+	return sum, digests, nil
+}
