@@ -21,8 +21,10 @@ import (
 // others run, its result is recorded when it returns), at exits, and by
 // preemption of a thread that runs long without syscalls.
 const (
-	// blockAfter: a syscall still running after this long is treated as
-	// blocked, and other threads run meanwhile.
+	// blockCheck: a syscall still running after this long is looked at:
+	// if its thread sleeps in the kernel, other threads run meanwhile;
+	// blockAfter: after this long it is taken as blocked anyway.
+	blockCheck = 50 * time.Microsecond
 	blockAfter = 2 * time.Millisecond
 	// timeslice: how long a thread may run between syscalls while others
 	// wait, before it is preempted.
@@ -39,6 +41,7 @@ type recording struct {
 	order       []int // tids in creation order, for round-robin
 	cur         *task // the thread resumed in user mode, or in a syscall
 	last        int   // the thread picked last
+	queued      []tracee.Event
 	rootPid     int
 	status      unix.WaitStatus // the root process's end
 	preemptions int
@@ -91,6 +94,7 @@ type task struct {
 	interrupted     *arch.Syscall
 	interruptedArgs [6]uint64
 	stopSent        bool // SIGSTOP sent to preempt it
+	child           int  // the thread its last clone created
 	execSeen        bool
 	sliceStart      time.Time
 }
@@ -173,7 +177,7 @@ func (r *recording) run(root *tracee.Proc) (Result, error) {
 				return Result{}, err
 			}
 		}
-		ev, ok, err := r.waiter.Wait(r.timeout())
+		ev, ok, err := r.nextEvent()
 		if err != nil {
 			return Result{}, fmt.Errorf("waiting for the program: %w", err)
 		}
@@ -187,6 +191,43 @@ func (r *recording) run(root *tracee.Proc) (Result, error) {
 		}
 	}
 	return Result{Status: r.status}, nil
+}
+
+// nextEvent returns the next event to handle. While the current thread
+// runs a call that changes other threads (exec, exit, mmap…) the events
+// of others wait, so the trace has the call before its consequences (a
+// vfork parent waking up, SIGCHLD).
+func (r *recording) nextEvent() (tracee.Event, bool, error) {
+	if !r.exclusive() && len(r.queued) > 0 {
+		ev := r.queued[0]
+		r.queued = r.queued[1:]
+		return ev, true, nil
+	}
+	for {
+		ev, ok, err := r.waiter.Wait(r.timeout())
+		if err != nil || !ok || !r.exclusive() || r.concerns(ev) {
+			return ev, ok, err
+		}
+		r.queued = append(r.queued, ev)
+	}
+}
+
+// exclusive reports that the current thread is in a call whose effects
+// must be recorded before anything else happens.
+func (r *recording) exclusive() bool {
+	c := r.cur
+	return c != nil && (c.state == exiting ||
+		c.state == inKernel && c.entryInfo.Policy == arch.Execute && !blocksInKernel(c))
+}
+
+// concerns tells whether ev belongs to the exclusive call: its thread's
+// own events, or the end of its process's threads when it exits.
+func (r *recording) concerns(ev tracee.Event) bool {
+	if ev.Tid == r.cur.Pid {
+		return true
+	}
+	t := r.tasks[ev.Tid]
+	return r.cur.state == exiting && t != nil && t.tgid == r.cur.tgid
 }
 
 // pick chooses the next thread to run: round-robin after the last one,
@@ -238,8 +279,8 @@ func (r *recording) resume(t *task) error {
 		t.state = inKernel
 	default:
 		t.state = running
-		t.sliceStart = time.Now()
 	}
+	t.sliceStart = time.Now()
 	return nil
 }
 
@@ -255,7 +296,7 @@ func (r *recording) timeout() time.Duration {
 		if c.entryInfo.Policy == arch.Execute && !blocksInKernel(c) {
 			return 0 // address-space and task changes complete at once
 		}
-		return blockAfter
+		return blockCheck
 	case running:
 		slice := timeslice
 		if r.opts.Chaos {
@@ -264,6 +305,17 @@ func (r *recording) timeout() time.Duration {
 		return max(slice-time.Since(c.sliceStart), time.Microsecond)
 	}
 	return 0
+}
+
+// sleeping tells whether a thread waits in the kernel (state S or D).
+func sleeping(tid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", tid))
+	if err != nil {
+		return false
+	}
+	st := string(data)
+	i := strings.LastIndexByte(st, ')')
+	return i >= 0 && i+2 < len(st) && (st[i+2] == 'S' || st[i+2] == 'D')
 }
 
 // blocksInKernel reports executed calls that wait for other threads: a
@@ -296,9 +348,14 @@ func (r *recording) expired() error {
 	c := r.cur
 	switch c.state {
 	case inKernel:
+		if time.Since(c.sliceStart) < blockAfter && !sleeping(c.Pid) {
+			return nil // still working: wait more
+		}
 		c.entered = true
 		r.cur = nil
-		return r.write(&trace.Frame{Kind: trace.KindEnter, Tid: int32(c.Pid), Regs: c.entry, Nr: c.entryInfo.Nr})
+		// A vfork parent: the child it waits for is named, so replay can
+		// create it before running it.
+		return r.write(&trace.Frame{Kind: trace.KindEnter, Tid: int32(c.Pid), Regs: c.entry, Nr: c.entryInfo.Nr, Result: int64(c.child)})
 	case running:
 		c.stopSent = true
 		if err := unix.Tgkill(c.tgid, c.Pid, unix.SIGSTOP); err != nil && err != unix.ESRCH {
@@ -373,6 +430,7 @@ func (r *recording) cloned(t *task) error {
 	if err != nil {
 		return err
 	}
+	t.child = int(msg)
 	if r.tasks[int(msg)] == nil {
 		p, err := tracee.Adopt(int(msg))
 		if err != nil {

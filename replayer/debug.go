@@ -220,7 +220,7 @@ func (s *Session) Interrupt() {
 		return
 	}
 	s.stopSent.Store(true)
-	unix.Tgkill(pid, pid, unix.SIGSTOP)
+	tracee.Tkill(pid, unix.SIGSTOP)
 }
 
 // isEnd tells whether f ends the debugged process: its exit_group, or

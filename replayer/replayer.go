@@ -27,6 +27,9 @@ type Options struct {
 	NoHardwareWatchpoints bool
 	// Watchpoints forces one implementation of watchpoints.
 	Watchpoints WatchMode
+	// NoBPF finds preemption points with int3 breakpoints (a ptrace stop
+	// per pass) instead of in-kernel conditional breakpoints.
+	NoBPF bool
 }
 
 // Session is one replay of a trace. Its methods must run on one locked
@@ -226,6 +229,8 @@ func (s *Session) Run() error {
 	return nil
 }
 
+var debugReplay = os.Getenv("REWIND_DEBUG_REPLAY") != ""
+
 // Step replays the next frame.
 func (s *Session) Step() error {
 	if s.done {
@@ -234,6 +239,9 @@ func (s *Session) Step() error {
 	f, err := s.peek()
 	if err != nil {
 		return err
+	}
+	if debugReplay {
+		fmt.Fprintf(os.Stderr, "replay: event %d: %v tid %d nr %d\n", s.frame, f.Kind, f.Tid, f.Nr)
 	}
 	if f.Kind != trace.KindExit || f.Flags&trace.FlagThread != 0 {
 		if err := s.switchTo(f.Tid); err != nil {
@@ -397,7 +405,7 @@ func (s *Session) syscall(f *trace.Frame) error {
 	tk := s.tasks[s.cur]
 	if tk.inKernel { // an executed call started by its KindEnter frame
 		tk.inKernel = false
-		return s.finishClone(f)
+		return s.awaitClone(f)
 	}
 	var regs unix.PtraceRegs
 	if tk.atEntry {
@@ -413,6 +421,9 @@ func (s *Session) syscall(f *trace.Frame) error {
 		return s.diverged(f, "unknown syscall in trace", "", "")
 	}
 	emulate := sc.Policy == arch.Emulate || sc.Policy == arch.Disable || f.Flags&(trace.FlagRestart|trace.FlagDisabled) != 0
+	if mask, ok := tempMask(f, &regs); ok && emulate {
+		return s.suspend(f, regs, mask)
+	}
 	if emulate {
 		regs.Orig_rax = ^uint64(0) // the kernel skips the call
 		if err := s.t.SetRegs(&regs); err != nil {
@@ -618,7 +629,12 @@ func (s *Session) signal(f *trace.Frame) error {
 	want := unix.Signal(f.Signo)
 	if f.Flags&trace.FlagSyncSignal == 0 {
 		// Recorded at a syscall boundary: raise it now, where it was.
-		if err := unix.Tgkill(s.t.Pid, s.t.Pid, want); err != nil {
+		if err := tracee.Tkill(s.t.Pid, want); err != nil {
+			return err
+		}
+	}
+	if tk := s.tasks[s.cur]; tk.suspended != nil {
+		if err := s.unsuspend(tk); err != nil {
 			return err
 		}
 	}

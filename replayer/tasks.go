@@ -31,6 +31,71 @@ type task struct {
 	entryRegs unix.PtraceRegs
 	inKernel  bool // resumed into an executed syscall that has not returned
 	gone      bool // a leader that exited alone; reaped with its process
+	// suspended: the call of this frame, which waited for a signal with
+	// a temporary signal mask, runs as rt_sigsuspend until the signal.
+	suspended *trace.Frame
+	saved     unix.PtraceRegs
+}
+
+// tempMask returns the address of the signal mask a call installs while
+// it waits, when the recording shows a signal interrupted it: the signal
+// must then be delivered under that mask, as the kernel did.
+func tempMask(f *trace.Frame, regs *unix.PtraceRegs) (uint64, bool) {
+	const errEINTR, errERESTARTNOHAND = -4, -514
+	if f.Result != errEINTR && f.Result != errERESTARTNOHAND || f.Flags&(trace.FlagRestart|trace.FlagDisabled) != 0 {
+		return 0, false
+	}
+	var mask uint64
+	switch f.Nr {
+	case unix.SYS_RT_SIGSUSPEND:
+		mask = regs.Rdi
+	case unix.SYS_PPOLL:
+		mask = regs.R10
+	case unix.SYS_EPOLL_PWAIT, unix.SYS_EPOLL_PWAIT2:
+		mask = regs.R8
+	}
+	return mask, mask != 0
+}
+
+// suspend runs the call as rt_sigsuspend(mask): the thread waits in the
+// kernel, with the call's mask, for the signal its next frame raises.
+func (s *Session) suspend(f *trace.Frame, regs unix.PtraceRegs, mask uint64) error {
+	tk := s.tasks[s.cur]
+	tk.suspended, tk.saved = f, regs
+	regs.Orig_rax, regs.Rdi, regs.Rsi = unix.SYS_RT_SIGSUSPEND, mask, 8
+	if err := s.t.SetRegs(&regs); err != nil {
+		return err
+	}
+	err := s.t.Syscall(s.sig)
+	s.sig = 0
+	return err
+}
+
+// unsuspend ends a suspend once the signal was sent: the call returns
+// what was recorded, with its registers as they were.
+func (s *Session) unsuspend(tk *task) error {
+	f := tk.suspended
+	tk.suspended = nil
+	ws, err := s.t.Wait()
+	if err != nil {
+		return err
+	}
+	if !ws.Stopped() || ws.StopSignal() != tracee.StopSyscall {
+		return s.diverged(f, "the signal did not end "+arch.SyscallName(f.Nr), "syscall exit", s.describeStop(ws))
+	}
+	after, err := s.t.Regs()
+	if err != nil {
+		return err
+	}
+	saved := tk.saved
+	after.Rax, after.Orig_rax = uint64(f.Result), saved.Orig_rax
+	after.Rdi, after.Rsi, after.Rdx, after.R10, after.R8, after.R9 = saved.Rdi, saved.Rsi, saved.Rdx, saved.R10, saved.R8, saved.R9
+	for _, w := range f.Mem {
+		if err := s.t.WriteMem(w.Addr, w.Data); err != nil {
+			return err
+		}
+	}
+	return s.t.SetRegs(&after)
 }
 
 // switchTo makes the thread recorded as tid the current one (s.t).
@@ -187,16 +252,33 @@ func (s *Session) clone(f *trace.Frame, regs unix.PtraceRegs) error {
 	if err := s.startClone(f, regs, int32(f.Result)); err != nil {
 		return err
 	}
-	return s.finishClone(f)
-}
-
-// finishClone completes a clone in the parent: its result and the memory
-// it wrote are the recorded ones.
-func (s *Session) finishClone(f *trace.Frame) error {
 	after, err := s.expectStop(f, tracee.StopSyscall, "exit from "+arch.SyscallName(f.Nr), nil)
 	if err != nil {
 		return err
 	}
+	return s.finishClone(f, after)
+}
+
+// awaitClone completes a clone left running in the kernel (a vfork
+// parent, which returns once its child exec'd or exited).
+func (s *Session) awaitClone(f *trace.Frame) error {
+	ws, err := s.t.Wait()
+	if err != nil {
+		return err
+	}
+	if !ws.Stopped() || ws.StopSignal() != tracee.StopSyscall {
+		return s.diverged(f, "expected the exit from "+arch.SyscallName(f.Nr), "syscall exit", s.describeStop(ws))
+	}
+	after, err := s.t.Regs()
+	if err != nil {
+		return err
+	}
+	return s.finishClone(f, after)
+}
+
+// finishClone completes a clone in the parent, stopped at its exit: its
+// result and the memory it wrote are the recorded ones.
+func (s *Session) finishClone(f *trace.Frame, after unix.PtraceRegs) error {
 	if int64(after.Rax) <= 0 {
 		return s.diverged(f, arch.SyscallName(f.Nr)+" failed in the replay", fmt.Sprint(f.Result), fmt.Sprint(int64(after.Rax)))
 	}
@@ -260,6 +342,15 @@ func (s *Session) preempt(f *trace.Frame) error {
 	if ok, err := s.atPoint(f); ok || err != nil {
 		return err
 	}
+	if !s.opts.NoBPF {
+		cb, err := tracee.NewCondBreak(s.t.Pid, &f.Regs)
+		if err == nil {
+			defer cb.Close()
+			return s.runToMatch(f)
+		}
+		s.opts.NoBPF = true
+		s.warn(fmt.Sprintf("%v; finding preemption points will be slow", err))
+	}
 	var orig [1]byte
 	if err := s.t.ReadMem(target, orig[:]); err != nil {
 		return s.diverged(f, "the preemption point is not mapped", fmt.Sprintf("%#x", target), err.Error())
@@ -315,6 +406,23 @@ func (s *Session) preempt(f *trace.Frame) error {
 			err = werr
 		}
 		if err != nil {
+			return err
+		}
+	}
+}
+
+// runToMatch runs the thread until its conditional breakpoint stops it at
+// the point f (registers first, in the kernel; then memory, here).
+func (s *Session) runToMatch(f *trace.Frame) error {
+	for {
+		ws, err := s.resume(true)
+		if err != nil {
+			return err // the debugger's breakpoint or an interrupt first
+		}
+		if !ws.Stopped() || ws.StopSignal() != unix.SIGSTOP {
+			return s.diverged(f, "the thread did not reach its preemption point", fmt.Sprintf("pc %#x", f.Regs.Rip), s.describeStop(ws))
+		}
+		if ok, err := s.atPoint(f); ok || err != nil {
 			return err
 		}
 	}

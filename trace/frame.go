@@ -30,7 +30,8 @@ const (
 	KindExit
 	// KindEnter: thread Tid entered the syscall at Regs and the recorder
 	// switched to other threads while it ran; the KindSyscall frame of Tid
-	// that follows later completes it.
+	// that follows later completes it. Result is the new thread of a
+	// clone (vfork) that was under way.
 	KindEnter
 	// KindPreempt: thread Tid was stopped between syscalls at Regs, with
 	// Digest the SHA-256 of its process's writable memory there (soft
@@ -170,6 +171,7 @@ func AppendFrame(b []byte, f *Frame) []byte {
 		b = binary.AppendVarint(b, int64(f.Status))
 	case KindEnter:
 		b = binary.AppendUvarint(b, f.Nr)
+		b = binary.AppendVarint(b, f.Result)
 	case KindPreempt:
 		b = appendBytes(b, f.Digest)
 	}

@@ -317,3 +317,12 @@ func (t *Proc) DebugReg(i int) (uint64, error) {
 	}
 	return v, nil
 }
+
+// Tkill sends sig to the one thread tid (its process need not be known).
+func Tkill(tid int, sig unix.Signal) error {
+	_, _, errno := unix.Syscall(unix.SYS_TKILL, uintptr(tid), uintptr(sig), 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}

@@ -30,6 +30,8 @@ type waitResult struct {
 
 // NewWaiter starts the helper; Close stops it.
 func NewWaiter() *Waiter {
+	// Short sleeps of the caller's thread (see Wait) should be short.
+	unix.Prctl(unix.PR_SET_TIMERSLACK, 1000, 0, 0, 0)
 	w := &Waiter{req: make(chan struct{}), res: make(chan waitResult, 1)}
 	go func() {
 		for range w.req {
@@ -53,6 +55,24 @@ func (w *Waiter) Wait(timeout time.Duration) (ev Event, ok bool, err error) {
 	if !w.pending {
 		w.req <- struct{}{}
 		w.pending = true
+	}
+	if timeout > 0 && timeout < time.Millisecond {
+		// Go timers are coarse at this scale: sleep in small steps.
+		deadline := time.Now().Add(timeout)
+		for {
+			select {
+			case r := <-w.res:
+				w.pending = false
+				return r.ev, r.err == nil, r.err
+			default:
+			}
+			left := time.Until(deadline)
+			if left <= 0 {
+				return Event{}, false, nil
+			}
+			ts := unix.NsecToTimespec(int64(min(left, 10*time.Microsecond)))
+			unix.Nanosleep(&ts, nil)
+		}
 	}
 	var expired <-chan time.Time
 	if timeout > 0 {
