@@ -180,18 +180,22 @@ func fileID(f *os.File) *unix.Stat_t {
 	return &st
 }
 
-// pickCPU returns the lowest CPU rewind may run on: the program is pinned
-// there (one thread runs at a time anyway).
+// pickCPU returns the CPU the program is pinned to (one thread runs at a
+// time anyway). Recordings made side by side spread over the CPUs.
 func pickCPU() int {
 	var set unix.CPUSet
+	var cpus []int
 	if unix.SchedGetaffinity(0, &set) == nil {
 		for i := 0; i < 1024; i++ {
 			if set.IsSet(i) {
-				return i
+				cpus = append(cpus, i)
 			}
 		}
 	}
-	return 0
+	if len(cpus) == 0 {
+		return 0
+	}
+	return cpus[os.Getpid()%len(cpus)]
 }
 
 func isAddr(result int64) bool { return result >= 0 || result < -4095 }
@@ -219,7 +223,6 @@ func (r *recording) fileMapping(t *task, f *trace.Frame, entry *unix.PtraceRegs)
 	f.Map = &trace.Mapping{File: name, Path: path, Offset: entry.R9, Size: uint64(size)}
 	return nil
 }
-
 
 func readlinkProc(pid int, name string) (string, error) {
 	s, err := os.Readlink(fmt.Sprintf("/proc/%d/%s", pid, name))

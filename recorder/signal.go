@@ -9,6 +9,7 @@ import (
 
 	"rewind/arch"
 	"rewind/trace"
+	"rewind/tracee"
 )
 
 // Synchronous signals come from the instruction that faulted.
@@ -85,7 +86,7 @@ func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) er
 		r.cur = nil
 	}
 	if !atBoundary {
-		digest, _, err := t.MemDigest(nil, false)
+		digest, _, err := t.MemDigest(tracee.DigestOptions{})
 		if err != nil {
 			return err
 		}

@@ -27,9 +27,10 @@ type Options struct {
 	NoHardwareWatchpoints bool
 	// Watchpoints forces one implementation of watchpoints.
 	Watchpoints WatchMode
-	// NoBPF finds preemption points with int3 breakpoints (a ptrace stop
-	// per pass) instead of in-kernel conditional breakpoints.
-	NoBPF bool
+	// Preemption points are found with an in-process trampoline, else an
+	// in-kernel conditional breakpoint (BPF), else int3 breakpoints (a
+	// ptrace stop per pass). These force the slower ways.
+	NoTrampoline, NoBPF bool
 }
 
 // Session is one replay of a trace. Its methods must run on one locked
@@ -88,6 +89,9 @@ type Session struct {
 	tasks  map[int32]*task
 	tgidOf map[int32]int32 // recorded thread → recorded process, dead ones too
 	cur    int32
+	// ownMapping is a range rewind mapped into the program for a while
+	// (a trampoline), left out of memory digests.
+	ownMapping [2]uint64
 }
 
 // Open starts replaying the trace in dir: it checks the trace and the

@@ -68,7 +68,7 @@ func (t *Target) Session(f func(s *Session)) { t.e.Do(func() { f(t.s) }) }
 // Close ends the replay.
 func (t *Target) Close() { t.e.Do(t.s.Close) }
 
-func (t *Target) Pid() int         { return t.s.tid }
+func (t *Target) Pid() int { return t.s.tid }
 func (t *Target) Threads() (tids []int) {
 	t.e.Do(func() { tids = t.s.Threads() })
 	if len(tids) == 0 {

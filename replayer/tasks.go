@@ -342,6 +342,15 @@ func (s *Session) preempt(f *trace.Frame) error {
 	if ok, err := s.atPoint(f); ok || err != nil {
 		return err
 	}
+	if !s.opts.NoTrampoline {
+		tr, err := s.t.NewTrampoline(&f.Regs)
+		if err == nil {
+			return s.runTrampoline(f, tr)
+		}
+		if debugReplay {
+			fmt.Fprintf(os.Stderr, "replay: no trampoline at %#x: %v\n", target, err)
+		}
+	}
 	if !s.opts.NoBPF {
 		cb, err := tracee.NewCondBreak(s.t.Pid, &f.Regs)
 		if err == nil {
@@ -411,6 +420,43 @@ func (s *Session) preempt(f *trace.Frame) error {
 	}
 }
 
+// runTrampoline runs the thread until the trampoline traps with matching
+// registers and the memory matches too.
+func (s *Session) runTrampoline(f *trace.Frame, tr *tracee.Trampoline) error {
+	s.ownMapping[0], s.ownMapping[1] = tr.Range()
+	defer func() { s.ownMapping = [2]uint64{} }()
+	for {
+		ws, err := s.resume(true)
+		if err != nil {
+			return errors.Join(err, tr.Remove()) // the debugger's breakpoint or an interrupt first
+		}
+		regs, rerr := s.t.Regs()
+		if rerr != nil {
+			return rerr
+		}
+		if !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP || !tr.Matched(&regs) {
+			tr.Remove()
+			return s.diverged(f, "the thread did not reach its preemption point", fmt.Sprintf("pc %#x", f.Regs.Rip), s.describeStop(ws))
+		}
+		// At the jump that led to the trampoline's address, if one did:
+		// the same state, as recorded.
+		regs.Rip = f.Regs.Rip
+		if err := s.t.SetRegs(&regs); err != nil {
+			return err
+		}
+		if ok, err := s.atPoint(f); ok || err != nil {
+			return errors.Join(err, tr.Remove())
+		}
+		if debugReplay {
+			fmt.Fprintf(os.Stderr, "replay: registers matched at %#x, memory did not\n", f.Regs.Rip)
+		}
+		tr.PassOn(&regs)
+		if err := s.t.SetRegs(&regs); err != nil {
+			return err
+		}
+	}
+}
+
 // runToMatch runs the thread until its conditional breakpoint stops it at
 // the point f (registers first, in the kernel; then memory, here).
 func (s *Session) runToMatch(f *trace.Frame) error {
@@ -430,15 +476,9 @@ func (s *Session) runToMatch(f *trace.Frame) error {
 
 // atPoint tells whether the current thread is at f's registers and memory.
 func (s *Session) atPoint(f *trace.Frame) (bool, error) {
-	regs, err := s.t.Regs()
-	if err != nil {
-		return false, err
-	}
-	if _, _, same := diffRegs(&f.Regs, &regs); !same {
-		return false, nil
-	}
-	d, _, err := s.memHash()
-	return err == nil && string(d[:]) == string(f.Digest), err
+	fp := fingerprint{regs: f.Regs}
+	copy(fp.mem[:], f.Digest)
+	return s.matches(&fp)
 }
 
 // threadExit replays the end of one thread by its own exit call.

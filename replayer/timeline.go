@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"rewind/trace"
+	"rewind/tracee"
 )
 
 // Mark names a point of the replay without a PMU (soft mode): from the
@@ -36,8 +37,10 @@ type fingerprint struct {
 // protected for watchpoints. It is only computed for states whose
 // registers already match.
 func (s *Session) memHash() ([sha256.Size]byte, []string, error) {
-	d, maps, err := s.t.MemDigest(func(p uint64) bool { _, ok := s.protectedNow[p]; return ok },
-		os.Getenv("REWIND_DEBUG_MARKS") != "")
+	d, maps, err := s.t.MemDigest(tracee.DigestOptions{
+		Extra:  func(p uint64) bool { _, ok := s.protectedNow[p]; return ok },
+		Skip:   s.ownMapping,
+		PerMap: os.Getenv("REWIND_DEBUG_MARKS") != ""})
 	return d, maps, err
 }
 

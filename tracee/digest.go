@@ -12,12 +12,21 @@ const pageSize = 4096
 // states with equal registers and memory have the same future).
 type Digest [sha256.Size]byte
 
-// MemDigest hashes the writable memory of t's process in address order,
-// plus the pages for which extra returns true (pages a debugger made
-// read-only, so the digest does not depend on their protection).
-// Mappings over 256 MiB (reservations) are left out. With perMap set it
-// also returns one short digest per mapping, for diagnostics.
-func (t *Proc) MemDigest(extra func(page uint64) bool, perMap bool) (Digest, []string, error) {
+// DigestOptions adjust what MemDigest covers.
+type DigestOptions struct {
+	// Extra pages to include although not writable (pages a debugger made
+	// read-only, so the digest does not depend on their protection).
+	Extra func(page uint64) bool
+	// Skip is a range rewind mapped itself, left out.
+	Skip [2]uint64
+	// PerMap: also return one short digest per mapping, for diagnostics.
+	PerMap bool
+}
+
+// MemDigest hashes the writable memory of t's process in address order.
+// Mappings over 256 MiB (reservations) are left out.
+func (t *Proc) MemDigest(o DigestOptions) (Digest, []string, error) {
+	extra, perMap := o.Extra, o.PerMap
 	maps, err := ReadMaps(t.Pid)
 	if err != nil {
 		return Digest{}, nil, err
@@ -26,6 +35,7 @@ func (t *Proc) MemDigest(extra func(page uint64) bool, perMap bool) (Digest, []s
 	for _, m := range maps {
 		switch {
 		case len(m.Perms) < 2 || m.End-m.Start > 256<<20:
+		case m.Start < o.Skip[1] && m.End > o.Skip[0]:
 		case m.Perms[1] == 'w':
 			ranges = append(ranges, m)
 		case extra != nil:
