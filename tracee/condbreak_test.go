@@ -22,7 +22,7 @@ func TestCondBreak(t *testing.T) {
 	src := filepath.Join(dir, "loop.c")
 	os.WriteFile(src, []byte(`
 __attribute__((noinline)) void spot(unsigned long i) { __asm__ volatile("" :: "r"(i)); }
-int main(void) { for (unsigned long i = 0; i < 3000000; i++) spot(i); return 0; }
+int main(void) { for (unsigned long i = 0; i < 300000; i++) spot(i); return 0; }
 `), 0o644)
 	bin := filepath.Join(dir, "loop")
 	if out, err := exec.Command("gcc", "-O1", "-o", bin, src).CombinedOutput(); err != nil {
@@ -40,7 +40,7 @@ int main(void) { for (unsigned long i = 0; i < 3000000; i++) spot(i); return 0; 
 		t.Fatal(err)
 	}
 	spot := symbolAddr(t, string(out), "spot") + 0x555555554000 // PIE base without ASLR
-	want := unix.PtraceRegs{Rip: spot, Rdi: 2_345_678}
+	want := unix.PtraceRegs{Rip: spot, Rdi: 234_567}
 	cb, err := newCondBreak(p.Pid, &want, []int{14, 16}) // rdi, rip
 	if err != nil {
 		t.Fatal(err)

@@ -116,7 +116,7 @@ func (tr *Trampoline) assemble(want *unix.PtraceRegs, code []byte) ([]byte, erro
 		b = append(b, 0, 0, 0, 0)
 	}
 	ripRel([]byte{0x48, 0x89, 0x05}, scratch)   // mov [S0], rax
-	b = append(b, 0x9f, 0x0f, 0x90, 0xc0)        // lahf; seto al
+	b = append(b, 0x9f, 0x0f, 0x90, 0xc0)       // lahf; seto al
 	ripRel([]byte{0x48, 0x89, 0x05}, scratch+8) // mov [S1], rax
 	for _, r := range trampRegs {
 		b = append(b, 0x48, 0xb8) // movabs rax, wanted
