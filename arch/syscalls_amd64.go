@@ -278,7 +278,7 @@ var syscallTable = [...]Syscall{
 	{217, "getdents64", Emulate, resultBytes(1)},
 	// Emulated: the result is the tid; clear_child_tid only matters at
 	// thread exit, which is executed.
-	{218, "set_tid_address", Emulate, nil},
+	{218, "set_tid_address", Execute, nil}, // replay fixes up its result (the thread id)
 	{219, "restart_syscall", Emulate, restartSyscallWrites},
 	{220, "semtimedop", Emulate, nil},
 	{221, "fadvise64", Emulate, nil},

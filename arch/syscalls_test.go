@@ -127,7 +127,7 @@ func TestSyscallPolicies(t *testing.T) {
 		want Policy
 	}{
 		{"read", Emulate}, {"write", Emulate}, {"openat", Emulate}, {"futex", Emulate},
-		{"kill", Emulate}, {"tgkill", Emulate}, {"prctl", Emulate}, {"set_tid_address", Emulate},
+		{"kill", Emulate}, {"tgkill", Emulate}, {"prctl", Emulate}, {"set_tid_address", Execute},
 		{"rt_sigsuspend", Emulate}, {"personality", Emulate}, {"mlock", Emulate},
 		{"mmap", Execute}, {"munmap", Execute}, {"mprotect", Execute}, {"mremap", Execute},
 		{"brk", Execute}, {"madvise", Execute}, {"shmat", Execute}, {"shmdt", Execute},

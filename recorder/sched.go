@@ -478,6 +478,9 @@ func (r *recording) died(t *task, ws unix.WaitStatus) error {
 		r.status = ws
 	}
 	cause := r.lastRun[t.tgid]
+	if cause == 0 {
+		cause = t.Pid // it never ran: killed from outside
+	}
 	delete(r.lastRun, t.tgid)
 	return r.write(&trace.Frame{Kind: trace.KindExit, Tid: int32(cause), Status: int32(ws)})
 }

@@ -469,6 +469,12 @@ func (s *Session) syscall(f *trace.Frame) error {
 	if err != nil {
 		return err
 	}
+	if f.Nr == unix.SYS_SET_TID_ADDRESS {
+		// Run so the kernel clears and wakes the address at the thread's
+		// exit; it returns the thread's id, the recorded one.
+		after.Rax = uint64(f.Result)
+		return s.t.SetRegs(&after)
+	}
 	if int64(after.Rax) != f.Result {
 		return s.diverged(f, name+" returned a different result", fmt.Sprint(f.Result), fmt.Sprint(int64(after.Rax)))
 	}
