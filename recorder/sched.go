@@ -93,8 +93,9 @@ type task struct {
 	// interrupted is the last call that may continue as restart_syscall.
 	interrupted     *arch.Syscall
 	interruptedArgs [6]uint64
-	stopSent        bool // SIGSTOP sent to preempt it
-	child           int  // the thread its last clone created
+	stopSent        bool   // SIGSTOP sent to preempt it
+	child           int    // the thread its last clone created
+	robust          uint64 // its robust futex list, read as it exits
 	execSeen        bool
 	sliceStart      time.Time
 }
@@ -463,7 +464,8 @@ func (r *recording) died(t *task, ws unix.WaitStatus) error {
 	r.removeTask(t.Pid)
 	if t.Pid != t.tgid {
 		if t.state == exiting && t.entryInfo != nil && t.entryInfo.Nr == unix.SYS_EXIT {
-			return r.write(&trace.Frame{Kind: trace.KindExit, Flags: trace.FlagThread, Tid: int32(t.Pid), Status: int32(ws)})
+			return r.write(&trace.Frame{Kind: trace.KindExit, Flags: trace.FlagThread, Tid: int32(t.Pid), Status: int32(ws),
+				Mem: r.robustWrites(t)})
 		}
 		return nil // killed with its process
 	}

@@ -1,15 +1,18 @@
 package recorder
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"strings"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"rewind/arch"
 	"rewind/trace"
+	"rewind/tracee"
 )
 
 // unsupported lists calls rewind refuses to record, with the reason.
@@ -63,6 +66,9 @@ func (r *recording) exitCall(t *task) error {
 		return err
 	}
 	group := t.entry.Orig_rax == unix.SYS_EXIT_GROUP || !r.hasOtherThreads(t)
+	if !group {
+		t.robust = robustList(t.Pid)
+	}
 	for _, o := range r.tasks {
 		if o == t || (group && o.tgid == t.tgid) {
 			o.state = exiting
@@ -81,7 +87,58 @@ func (r *recording) exitCall(t *task) error {
 		return err
 	}
 	r.cur = nil
-	return r.write(&trace.Frame{Kind: trace.KindExit, Flags: trace.FlagThread, Tid: int32(t.Pid)})
+	return r.write(&trace.Frame{Kind: trace.KindExit, Flags: trace.FlagThread, Tid: int32(t.Pid), Mem: r.robustWrites(t)})
+}
+
+// robustList returns the address of a thread's robust futex list.
+func robustList(tid int) uint64 {
+	var head, size uint64
+	_, _, errno := unix.Syscall(unix.SYS_GET_ROBUST_LIST, uintptr(tid), uintptr(unsafe.Pointer(&head)), uintptr(unsafe.Pointer(&size)))
+	if errno != 0 {
+		return 0
+	}
+	return head
+}
+
+// robustWrites reads, after thread t ended, the futex words of its robust
+// list: the kernel marked those it held (FUTEX_OWNER_DIED), which replay,
+// where thread ids differ, must write itself.
+func (r *recording) robustWrites(t *task) []trace.MemWrite {
+	var mem *tracee.Proc
+	for _, o := range r.tasks {
+		if o != t && o.tgid == t.tgid && o.state != exiting {
+			mem = o.Proc
+			break
+		}
+	}
+	if t.robust == 0 || mem == nil {
+		return nil
+	}
+	var head [24]byte // next, futex_offset, list_op_pending
+	if mem.ReadMem(t.robust, head[:]) != nil {
+		return nil
+	}
+	le := binary.LittleEndian
+	off := le.Uint64(head[8:])
+	var ws []trace.MemWrite
+	word := func(entry uint64) {
+		var w [4]byte
+		if mem.ReadMem(entry+off, w[:]) == nil {
+			ws = append(ws, trace.MemWrite{Addr: entry + off, Data: w[:]})
+		}
+	}
+	if p := le.Uint64(head[16:]); p != 0 {
+		word(p)
+	}
+	for e, n := le.Uint64(head[0:]), 0; e != t.robust && e != 0 && n < 2048; n++ {
+		word(e)
+		var next [8]byte
+		if mem.ReadMem(e, next[:]) != nil {
+			break
+		}
+		e = le.Uint64(next[:])
+	}
+	return ws
 }
 
 func (r *recording) hasOtherThreads(t *task) bool {

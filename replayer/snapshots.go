@@ -32,7 +32,7 @@ const (
 // behind. Only at clean boundaries: no signal pending delivery (the
 // injected fork would discard it), not at the end.
 func (s *Session) maybeSnapshot() {
-	if s.sig != 0 || s.atEnd || s.done || s.held != nil || len(s.tasks) > 1 {
+	if !s.snapshotable() {
 		return
 	}
 	if n := len(s.snaps); n > 0 && s.frame-s.snaps[n-1].frame < s.snapEvery {
@@ -55,6 +55,18 @@ func (s *Session) maybeSnapshot() {
 		s.snaps = kept
 		s.snapEvery *= 2
 	}
+}
+
+// snapshotable tells whether a fork snapshot can stand for the current
+// state: a clean boundary (no signal pending delivery, which the injected
+// fork would discard; not at the end) with one thread, stopped where a
+// syscall can be injected (fork copies only the calling thread).
+func (s *Session) snapshotable() bool {
+	if s.sig != 0 || s.atEnd || s.done || s.held != nil || len(s.tasks) != 1 || s.t == nil {
+		return false
+	}
+	tk := s.tasks[s.cur]
+	return tk != nil && !tk.atEntry && !tk.inKernel && tk.suspended == nil
 }
 
 // snapshot forks the live process, breakpoints taken out of its memory.
@@ -91,7 +103,7 @@ func (s *Session) snapshot() error {
 // (reverse-stepping reaches the same frame several times), keeping the few
 // most recent such snapshots.
 func (s *Session) keepHere() {
-	if s.sig != 0 || s.atEnd || s.done || s.held != nil || !s.autoSnap || len(s.tasks) > 1 {
+	if !s.snapshotable() || !s.autoSnap {
 		return
 	}
 	for _, sn := range append(s.snaps, s.local...) {

@@ -126,10 +126,7 @@ func (s *Session) inMain() bool { return s.tgidOf[s.cur] == int32(s.tid) }
 
 // mainProc returns a live thread of the debugged process, for memory.
 func (s *Session) mainProc() *tracee.Proc {
-	if s.inMain() {
-		return s.t
-	}
-	if tk := s.tasks[int32(s.tid)]; tk != nil && !tk.gone {
+	if tk := s.tasks[s.cur]; tk != nil && !tk.gone && s.inMain() {
 		return tk.t
 	}
 	for _, tid := range s.Threads() {
@@ -491,7 +488,10 @@ func (s *Session) threadExit(f *trace.Frame) error {
 	if tk.t.Pid == tgidLive(tk.t.Pid) && s.hasOtherThreads(f.Tid) {
 		// A leader: it stays a zombie until its process ends.
 		tk.gone = true
-		return waitZombie(tk.t.Pid)
+		if err := waitZombie(tk.t.Pid); err != nil {
+			return err
+		}
+		return s.robustWrites(f, tk.tgid)
 	}
 	ws, err := tk.t.Wait()
 	if err != nil {
@@ -502,6 +502,32 @@ func (s *Session) threadExit(f *trace.Frame) error {
 	}
 	tk.t.Release()
 	delete(s.tasks, f.Tid)
+	if err := s.robustWrites(f, tk.tgid); err != nil {
+		return err
+	}
+	// The current thread is gone: the debugger and snapshots need a live
+	// one, the process's first.
+	s.t = nil
+	if tids := s.Threads(); len(tids) > 0 {
+		return s.switchTo(int32(tids[0]))
+	}
+	return nil
+}
+
+// robustWrites writes what the kernel wrote, when the recorded thread of
+// f ended, into the robust futexes it held (their words hold recorded
+// thread ids, which the kernel does not recognize in the replay).
+func (s *Session) robustWrites(f *trace.Frame, tgid int32) error {
+	for _, tk := range s.tasks {
+		if tk.tgid == tgid && !tk.gone {
+			for _, w := range f.Mem {
+				if err := tk.t.WriteMem(w.Addr, w.Data); err != nil {
+					return s.diverged(f, "marking the robust futexes of the thread", "", err.Error())
+				}
+			}
+			return nil
+		}
+	}
 	return nil
 }
 

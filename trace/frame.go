@@ -26,7 +26,8 @@ const (
 	KindInsn
 	// KindExit: the process ended with wait status Status (Tid is the
 	// thread whose resumption ended it); with FlagThread, only thread Tid
-	// ended, by its own exit call.
+	// ended, by its own exit call, and Mem is what the kernel wrote into
+	// the robust futexes it held.
 	KindExit
 	// KindEnter: thread Tid entered the syscall at Regs and the recorder
 	// switched to other threads while it ran; the KindSyscall frame of Tid
@@ -126,6 +127,15 @@ func appendBytes(b, data []byte) []byte {
 	return append(b, data...)
 }
 
+func appendMem(b []byte, ws []MemWrite) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ws)))
+	for _, w := range ws {
+		b = binary.AppendUvarint(b, w.Addr)
+		b = appendBytes(b, w.Data)
+	}
+	return b
+}
+
 // AppendFrame encodes f after b.
 func AppendFrame(b []byte, f *Frame) []byte {
 	b = append(b, byte(f.Kind), byte(f.Flags))
@@ -135,11 +145,7 @@ func AppendFrame(b []byte, f *Frame) []byte {
 	case KindSyscall:
 		b = binary.AppendUvarint(b, f.Nr)
 		b = binary.AppendVarint(b, f.Result)
-		b = binary.AppendUvarint(b, uint64(len(f.Mem)))
-		for _, w := range f.Mem {
-			b = binary.AppendUvarint(b, w.Addr)
-			b = appendBytes(b, w.Data)
-		}
+		b = appendMem(b, f.Mem)
 		if f.Map == nil {
 			b = append(b, 0)
 		} else {
@@ -157,11 +163,7 @@ func AppendFrame(b []byte, f *Frame) []byte {
 			b = appendBytes(b, []byte(m.File))
 			b = appendBytes(b, []byte(m.Path))
 		}
-		b = binary.AppendUvarint(b, uint64(len(f.Mem)))
-		for _, w := range f.Mem {
-			b = binary.AppendUvarint(b, w.Addr)
-			b = appendBytes(b, w.Data)
-		}
+		b = appendMem(b, f.Mem)
 	case KindSignal:
 		b = binary.AppendVarint(b, int64(f.Signo))
 		b = appendBytes(b, f.Siginfo)
@@ -169,6 +171,7 @@ func AppendFrame(b []byte, f *Frame) []byte {
 		b = appendRegs(b, &f.After)
 	case KindExit:
 		b = binary.AppendVarint(b, int64(f.Status))
+		b = appendMem(b, f.Mem)
 	case KindEnter:
 		b = binary.AppendUvarint(b, f.Nr)
 		b = binary.AppendVarint(b, f.Result)

@@ -11,7 +11,7 @@ import (
 )
 
 // FormatVersion is the version of the trace format this package writes.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // File names inside a trace directory.
 const (
@@ -68,6 +68,9 @@ func ReadHeader(dir string) (*Header, error) {
 		if _, derr := os.Stat(dir); derr != nil {
 			return nil, derr
 		}
+		if Incomplete(dir) {
+			return nil, fmt.Errorf("%s: %w: %s is missing (the recorder stopped before writing it)", dir, ErrNotTrace, HeaderFile)
+		}
 		return nil, fmt.Errorf("%s: %w (no %s)", dir, ErrNotTrace, HeaderFile)
 	}
 	if err != nil {
@@ -82,7 +85,7 @@ func ReadHeader(dir string) (*Header, error) {
 	}
 	var h Header
 	if err := json.Unmarshal(data, &h); err != nil {
-		return nil, &FormatError{File: path, Msg: "invalid header: " + err.Error()}
+		return nil, &FormatError{File: path, Off: jsonOffset(err), Msg: "invalid header: " + err.Error(), Err: err}
 	}
 	if h.FormatVersion != FormatVersion {
 		return nil, fmt.Errorf("%s: %w", path, &VersionError{Have: h.FormatVersion, Want: FormatVersion})
@@ -90,13 +93,33 @@ func ReadHeader(dir string) (*Header, error) {
 	return &h, nil
 }
 
-// WriteHeader writes h into dir.
+// jsonOffset is where in the input a JSON error was found, if it says.
+func jsonOffset(err error) int64 {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return se.Offset
+	case errors.As(err, &te):
+		return te.Offset
+	}
+	return 0
+}
+
+// WriteHeader writes h into dir. It writes a temporary file and renames
+// it, so a recorder killed meanwhile never leaves half a header.
 func WriteHeader(dir string, h *Header) error {
 	data, err := json.MarshalIndent(h, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, HeaderFile), append(data, '\n'), 0o644)
+	path := filepath.Join(dir, HeaderFile)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // Incomplete reports whether the trace in dir was not finalized.

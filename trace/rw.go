@@ -5,18 +5,35 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
+	"time"
 	"unsafe"
 )
 
-// Writer appends frames to a trace directory being recorded.
+// FlushInterval bounds how long a written frame may stay buffered in
+// memory: a recorder that dies loses at most this much of the recording
+// (plus the frame it was writing).
+const FlushInterval = time.Second
+
+// Writer appends frames to a trace directory being recorded. A
+// background flusher cuts a chunk when frames have waited FlushInterval,
+// so a recorder that dies while its program runs quietly (a long
+// computation, a blocking read) still leaves them on disk.
 type Writer struct {
 	Dir    string
-	f      *os.File
-	s      *StreamWriter
-	buf    []byte
 	Frames int64
+
+	mu    sync.Mutex // guards s, buf and since against the flusher
+	f     *os.File
+	s     *StreamWriter
+	buf   []byte
+	since time.Time // when the oldest unflushed frame was written (zero: none)
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once // stops the flusher
 }
 
 // Create makes a new trace directory (which must not exist or be empty),
@@ -39,35 +56,97 @@ func Create(dir string, h *Header) (*Writer, error) {
 	s, err := NewStreamWriter(f)
 	if err != nil {
 		f.Close()
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", f.Name(), err)
 	}
-	return &Writer{Dir: dir, f: f, s: s}, nil
+	w := &Writer{Dir: dir, f: f, s: s, stop: make(chan struct{}), done: make(chan struct{})}
+	go w.flusher()
+	return w, nil
+}
+
+// flusher flushes frames that have waited FlushInterval, until Close.
+func (w *Writer) flusher() {
+	defer close(w.done)
+	tick := time.NewTicker(FlushInterval / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case now := <-tick.C:
+			w.mu.Lock()
+			if !w.since.IsZero() && now.Sub(w.since) >= FlushInterval {
+				w.flushLocked() // an error sticks in s: the next Write returns it
+			}
+			w.mu.Unlock()
+		}
+	}
 }
 
 // Write appends one frame.
 func (w *Writer) Write(fr *Frame) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.buf = AppendFrame(w.buf[:0], fr)
 	var n [binary.MaxVarintLen64]byte
 	if _, err := w.s.Write(n[:binary.PutUvarint(n[:], uint64(len(w.buf)))]); err != nil {
-		return err
+		return w.fileErr(err)
 	}
 	if _, err := w.s.Write(w.buf); err != nil {
-		return err
+		return w.fileErr(err)
 	}
 	w.Frames++
+	if w.since.IsZero() {
+		w.since = time.Now()
+	}
 	return nil
 }
 
-// Flush makes the frames written so far durable in the file.
-func (w *Writer) Flush() error { return w.s.Flush() }
+// fileErr names the events file in err unless the OS already did.
+func (w *Writer) fileErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", w.f.Name(), err)
+}
+
+func (w *Writer) flushLocked() error {
+	w.since = time.Time{}
+	if err := w.s.Flush(); err != nil {
+		return w.fileErr(err)
+	}
+	return nil
+}
+
+// Flush writes the frames buffered so far to the file.
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.flushLocked()
+}
 
 // Stats returns the raw and stored size of the events stream so far.
-func (w *Writer) Stats() (raw, stored int64) { return w.s.Raw, w.s.Stored }
+func (w *Writer) Stats() (raw, stored int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.s.Raw, w.s.Stored
+}
 
-// Close flushes the events; with complete set it also removes the
-// incomplete marker.
+// Close flushes the events; with complete set it also syncs them to disk
+// and then removes the incomplete marker, so a trace without the marker
+// is whole even after a crash of the machine.
 func (w *Writer) Close(complete bool) error {
+	w.once.Do(func() { close(w.stop) })
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	err := w.s.Close()
+	if err != nil {
+		err = w.fileErr(err)
+	}
+	if err == nil && complete {
+		err = w.f.Sync()
+	}
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
 	}
@@ -85,6 +164,7 @@ type Reader struct {
 	s      *StreamReader
 	r      *StreamReader
 	name   string
+	start  int64 // offset of the chunk where the frame being read starts
 	// Next is the number of the next frame Read returns.
 	Next int64
 }
@@ -105,8 +185,36 @@ func Open(dir string) (*Reader, error) {
 		f.Close()
 		return nil, err
 	}
+	// A recorder that died may have left its last chunk half written;
+	// the frames before it are still good.
+	s.tornOK = Incomplete(dir)
 	return &Reader{Dir: dir, Header: h, f: f, s: s, r: s, name: name}, nil
 }
+
+// Torn describes the partial chunk or frame an incomplete trace ends
+// with (lost when the recorder died), once Read has reached it; nil if
+// there is none.
+func (r *Reader) Torn() error {
+	if r.s.torn == nil {
+		return nil
+	}
+	return r.s.torn
+}
+
+// Chunks returns how many chunks have been read and verified so far.
+func (r *Reader) Chunks() int { return r.s.chunks }
+
+// FrameOffset returns the offset in the events file of the chunk where
+// the next frame starts (for messages).
+func (r *Reader) FrameOffset() int64 {
+	if r.s.pos < len(r.s.chunk) {
+		return r.s.cur
+	}
+	return r.s.off
+}
+
+// EventsFile returns the path of the events file being read.
+func (r *Reader) EventsFile() string { return r.name }
 
 // Close closes the trace.
 func (r *Reader) Close() error {
@@ -142,8 +250,11 @@ func (r *Reader) Seek(p Position) error {
 }
 
 // Read returns the next frame, or io.EOF after the last one. A trace that
-// ends in the middle of a frame, or is damaged, gives a *FormatError.
+// ends in the middle of a chunk or frame, or is damaged, gives a
+// *FormatError; but such an end of a trace marked incomplete (the
+// recorder died while writing it) is io.EOF, and Torn says what was cut.
 func (r *Reader) Read() (*Frame, error) {
+	r.start = r.FrameOffset()
 	size, err := binary.ReadUvarint(r.r)
 	if err == io.EOF {
 		return nil, io.EOF
@@ -184,13 +295,20 @@ func (r *Reader) wrap(err error) error {
 		return err
 	}
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return &FormatError{File: r.name, Off: r.s.off, Msg: fmt.Sprintf("frame %d is truncated: the recording was cut short", r.Next)}
+		fe := &FormatError{File: r.name, Off: r.start, Msg: fmt.Sprintf("frame %d is truncated: the recording was cut short", r.Next)}
+		if r.s.tornOK { // the recorder died in the middle of it
+			if r.s.torn == nil {
+				r.s.torn = fe
+			}
+			return io.EOF
+		}
+		return fe
 	}
-	return &FormatError{File: r.name, Off: r.s.off, Msg: fmt.Sprintf("frame %d: %v", r.Next, err)}
+	return &FormatError{File: r.name, Off: r.start, Msg: fmt.Sprintf("frame %d: %v", r.Next, err), Err: err}
 }
 
 func (r *Reader) bad(format string, args ...any) error {
-	return &FormatError{File: r.name, Off: r.s.off, Msg: fmt.Sprintf("frame %d: ", r.Next) + fmt.Sprintf(format, args...)}
+	return &FormatError{File: r.name, Off: r.start, Msg: fmt.Sprintf("frame %d: ", r.Next) + fmt.Sprintf(format, args...)}
 }
 
 // decoder reads the fields of one frame body.
@@ -306,6 +424,12 @@ func DecodeFrame(b []byte) (*Frame, error) {
 		d.regs(unsafe.Pointer(&f.After))
 	case KindExit:
 		f.Status = int32(d.varint())
+		f.Mem = d.mem()
+	case KindEnter:
+		f.Nr = d.uvarint()
+		f.Result = d.varint()
+	case KindPreempt:
+		f.Digest = d.bytes(64)
 	default:
 		d.fail(fmt.Sprintf("unknown frame kind %d", f.Kind))
 	}
