@@ -352,11 +352,18 @@ func (r *recording) expired() error {
 		if time.Since(c.sliceStart) < blockAfter && !sleeping(c.Pid) {
 			return nil // still working: wait more
 		}
+		f := &trace.Frame{Kind: trace.KindEnter, Tid: int32(c.Pid), Regs: c.entry, Nr: c.entryInfo.Nr}
+		if isClone(c.entryInfo.Nr) {
+			if c.child == 0 {
+				return nil // its new thread is not reported yet
+			}
+			// A vfork parent: the child it waits for is named, so replay
+			// can create it before running it.
+			f.Result = int64(c.child)
+		}
 		c.entered = true
 		r.cur = nil
-		// A vfork parent: the child it waits for is named, so replay can
-		// create it before running it.
-		return r.write(&trace.Frame{Kind: trace.KindEnter, Tid: int32(c.Pid), Regs: c.entry, Nr: c.entryInfo.Nr, Result: int64(c.child)})
+		return r.write(f)
 	case running:
 		c.stopSent = true
 		if err := unix.Tgkill(c.tgid, c.Pid, unix.SIGSTOP); err != nil && err != unix.ESRCH {

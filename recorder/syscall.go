@@ -26,6 +26,7 @@ func (r *recording) syscallEntry(t *task) error {
 		return err
 	}
 	t.inSyscall, t.entry, t.disabled, t.restart, t.entered, t.boundary = true, regs, false, false, false, false
+	t.child = 0
 	nr := regs.Orig_rax
 	sc := arch.LookupSyscall(nr)
 	if sc == nil {

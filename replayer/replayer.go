@@ -425,7 +425,7 @@ func (s *Session) syscall(f *trace.Frame) error {
 		return s.diverged(f, "unknown syscall in trace", "", "")
 	}
 	emulate := sc.Policy == arch.Emulate || sc.Policy == arch.Disable || f.Flags&(trace.FlagRestart|trace.FlagDisabled) != 0
-	if mask, ok := tempMask(f, &regs); ok && emulate {
+	if mask, ok := s.tempMask(f, &regs); ok && emulate {
 		return s.suspend(f, regs, mask)
 	}
 	if emulate {

@@ -40,7 +40,7 @@ type task struct {
 // tempMask returns the address of the signal mask a call installs while
 // it waits, when the recording shows a signal interrupted it: the signal
 // must then be delivered under that mask, as the kernel did.
-func tempMask(f *trace.Frame, regs *unix.PtraceRegs) (uint64, bool) {
+func (s *Session) tempMask(f *trace.Frame, regs *unix.PtraceRegs) (uint64, bool) {
 	const errEINTR, errERESTARTNOHAND = -4, -514
 	if f.Result != errEINTR && f.Result != errERESTARTNOHAND || f.Flags&(trace.FlagRestart|trace.FlagDisabled) != 0 {
 		return 0, false
@@ -53,6 +53,11 @@ func tempMask(f *trace.Frame, regs *unix.PtraceRegs) (uint64, bool) {
 		mask = regs.R10
 	case unix.SYS_EPOLL_PWAIT, unix.SYS_EPOLL_PWAIT2:
 		mask = regs.R8
+	case unix.SYS_PSELECT6: // its sixth argument points to {mask, size}
+		var p [8]byte
+		if regs.R9 != 0 && s.t.ReadMem(regs.R9, p[:]) == nil {
+			mask = binary.LittleEndian.Uint64(p[:])
+		}
 	}
 	return mask, mask != 0
 }

@@ -168,7 +168,21 @@ func cmdDump(args []string) error {
 		case trace.KindInsn:
 			fmt.Fprintf(out, "rip=%#x rax=%#x rdx=%#x rcx=%#x", f.Regs.Rip, f.After.Rax, f.After.Rdx, f.After.Rcx)
 		case trace.KindExit:
-			fmt.Fprintf(out, "program %s", tracee.Describe(unix.WaitStatus(f.Status)))
+			if f.Flags&trace.FlagThread != 0 {
+				fmt.Fprint(out, "thread ended")
+				if len(f.Mem) > 0 {
+					fmt.Fprintf(out, ", %d robust futexes marked", len(f.Mem))
+				}
+			} else {
+				fmt.Fprintf(out, "program %s", tracee.Describe(unix.WaitStatus(f.Status)))
+			}
+		case trace.KindEnter:
+			fmt.Fprintf(out, "%s entered; other threads run while it waits", arch.SyscallName(f.Nr))
+			if f.Result != 0 {
+				fmt.Fprintf(out, " (new thread %d)", f.Result)
+			}
+		case trace.KindPreempt:
+			fmt.Fprintf(out, "preempted at rip=%#x, memory %x…", f.Regs.Rip, f.Digest[:min(len(f.Digest), 6)])
 		}
 		fmt.Fprintln(out)
 	})

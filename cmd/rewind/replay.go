@@ -28,6 +28,22 @@ type replayFlags struct {
 	wireLog  bool
 	event    int64
 	watch    string
+	search   string
+}
+
+// searchOptions turns --preempt-search into replayer options: the ways of
+// finding a preemption point, fastest first, can be forced down.
+func searchOptions(search string, o *replayer.Options) error {
+	switch search {
+	case "auto", "trampoline":
+	case "bpf":
+		o.NoTrampoline = true
+	case "int3":
+		o.NoTrampoline, o.NoBPF = true, true
+	default:
+		return fail(exitFailed, fmt.Errorf("--preempt-search must be auto, bpf or int3, not %q", search))
+	}
+	return nil
 }
 
 func cmdReplay(args []string) error {
@@ -41,6 +57,7 @@ func cmdReplay(args []string) error {
 	fl.BoolVar(&o.keep, "k", false, "keep serving after the debugger detaches")
 	fl.BoolVar(&o.wireLog, "log-gdbwire", false, "log every protocol packet to stderr")
 	fl.StringVar(&o.watch, "watchpoints", "auto", "watchpoints by `KIND`: auto (debug registers where they work, up to 4), hw (debug registers only) or page (page protection, any number)")
+	fl.StringVar(&o.search, "preempt-search", "auto", "find preemption points by `WAY`: auto (an in-process trampoline where the code allows), bpf (an in-kernel conditional breakpoint) or int3 (a stop at every pass; slowest)")
 	fl.Int64Var(&o.event, "g", 0, "start the debugger at event `N` (see the debugger's \"when\")")
 	// Arguments after "--" go to gdb.
 	var gdbArgs []string
@@ -58,15 +75,19 @@ func cmdReplay(args []string) error {
 		return err
 	}
 	if o.auto {
-		return autopilot(dir)
+		return autopilot(dir, o)
 	}
 	return serve(dir, o, gdbArgs)
 }
 
-func autopilot(dir string) error {
+func autopilot(dir string, o replayFlags) error {
 	runtime.LockOSThread() // every ptrace request from this thread
 	defer runtime.UnlockOSThread()
-	s, err := replayer.Open(dir, replayer.Options{Stdout: os.Stdout, Stderr: os.Stderr, Warn: func(m string) { warnf("warning: %s", m) }})
+	ropts := replayer.Options{Stdout: os.Stdout, Stderr: os.Stderr, Warn: func(m string) { warnf("warning: %s", m) }}
+	if err := searchOptions(o.search, &ropts); err != nil {
+		return err
+	}
+	s, err := replayer.Open(dir, ropts)
 	if err != nil {
 		return err
 	}
@@ -95,6 +116,9 @@ func serve(dir string, o replayFlags, gdbArgs []string) error {
 		ropts.Watchpoints = replayer.WatchPages
 	default:
 		return fail(exitFailed, fmt.Errorf("--watchpoints must be auto, hw or page, not %q", o.watch))
+	}
+	if err := searchOptions(o.search, &ropts); err != nil {
+		return err
 	}
 	t, err := replayer.NewTarget(dir, ropts)
 	if err != nil {
