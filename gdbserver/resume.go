@@ -195,6 +195,10 @@ func (ss *session) resume(a Action) error {
 
 var errClientGone = errors.New("client disconnected while the target ran")
 
+// maxPending bounds the packets kept for after a stop (each at most the
+// packet size): more are dropped.
+const maxPending = 64
+
 // runTarget calls Target.Resume in a goroutine and cancels its context
 // when the client sends an interrupt. Packets other than interrupts that
 // arrive meanwhile are kept for after the stop. interrupted says whether
@@ -234,6 +238,10 @@ func (ss *session) runTarget(a Action) (st Stop, interrupted bool, err error) {
 				cancel()
 				<-done
 				return Stop{}, true, fmt.Errorf("%w: %v", errClientGone, ev.err)
+			case len(ss.pending) >= maxPending:
+				// No debugger sends that much while waiting for a stop
+				// reply; keep memory bounded against one that does.
+				ss.srv.log.Printf("gdbserver: dropped a packet received while the target ran (%d already queued)", maxPending)
 			default:
 				ss.pending = append(ss.pending, ev)
 			}

@@ -133,7 +133,11 @@ func (s *Server) ServeListener(ln net.Listener, keep bool) error {
 				return
 			}
 			if !keep && served.Load() {
-				s.log.Printf("gdbserver: refused client %s: the session is over", c.RemoteAddr())
+				why := "the session is over"
+				if s.active.Load() {
+					why = ErrBusy.Error()
+				}
+				s.log.Printf("gdbserver: refused client %s: %s", c.RemoteAddr(), why)
 				c.Close()
 				continue
 			}

@@ -34,6 +34,12 @@ func fromRewind(info []byte) bool {
 // sets it to be delivered, or defers it, or takes it as a preemption.
 func (r *recording) signal(t *task, signo int) error {
 	info, err := t.Siginfo()
+	if err == unix.EINVAL {
+		// A group-stop: a stop signal took effect. The thread goes on (a
+		// known gap: it should wait for SIGCONT); the program's parent
+		// was told of the stop all the same.
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -91,7 +97,8 @@ func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) er
 			return err
 		}
 		r.preemptions++
-		if err := r.write(&trace.Frame{Kind: trace.KindPreempt, Tid: int32(t.Pid), Regs: regs, Digest: digest[:]}); err != nil {
+		if err := r.write(&trace.Frame{Kind: trace.KindPreempt, Tid: int32(t.Pid), Regs: regs, Digest: digest[:],
+			Stack: stackWindow(t.Proc, regs.Rsp-trace.RedZone)}); err != nil {
 			return err
 		}
 		t.boundary, t.boundaryRegs = true, regs
@@ -104,6 +111,17 @@ func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) er
 		t.injected = &p
 		r.cur = t
 		return unix.Tgkill(t.tgid, t.Pid, unix.Signal(p.signo))
+	}
+	return nil
+}
+
+// stackWindow reads up to 256 bytes at addr, as far as they are mapped.
+func stackWindow(t *tracee.Proc, addr uint64) []byte {
+	for n := 256; n >= 8; n /= 2 {
+		buf := make([]byte, n)
+		if t.ReadMem(addr, buf) == nil {
+			return buf
+		}
 	}
 	return nil
 }

@@ -323,6 +323,9 @@ func (s *Session) resume(first bool) (unix.WaitStatus, error) {
 		if ws.Stopped() && ws.StopSignal() == unix.SIGCHLD && s.notRecorded() {
 			continue
 		}
+		if ws.Stopped() && isStopSignal(ws.StopSignal()) && s.groupStop() {
+			continue // the recording went on through it too
+		}
 		if ws.Stopped() && ws.StopSignal() == unix.SIGSTOP && s.stopSent.Swap(false) {
 			if first {
 				return ws, errInterrupted
@@ -353,6 +356,16 @@ func (s *Session) resume(first bool) (unix.WaitStatus, error) {
 		}
 		return ws, nil
 	}
+}
+
+func isStopSignal(sig unix.Signal) bool {
+	return sig == unix.SIGSTOP || sig == unix.SIGTSTP || sig == unix.SIGTTIN || sig == unix.SIGTTOU
+}
+
+// groupStop tells whether the thread is in a group-stop (no siginfo).
+func (s *Session) groupStop() bool {
+	_, err := s.t.Siginfo()
+	return err == unix.EINVAL
 }
 
 func errOr(err, otherwise error) error {

@@ -134,7 +134,9 @@ func (t *Target) ClearBreakpoint(k gdbserver.BreakKind, addr uint64, size int) (
 }
 
 func (t *Target) Resume(ctx context.Context, a gdbserver.Action) (gdbserver.Stop, error) {
-	if t.parked && a.Dir == gdbserver.Forward && !a.Step {
+	if t.parked && !a.Step {
+		// Whatever direction the client resumes in (Delve repeats its
+		// last one), the first continue after a restart stays, as rr.
 		t.parked = false
 		return t.stop(Stopped{Reason: StoppedStep}), nil
 	}
@@ -243,7 +245,10 @@ func (t *Target) monitor(fields []string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("delete checkpoint: %q is not a number", fields[2])
 		}
-		return "", s.DeleteCheckpoint(id)
+		if err := s.DeleteCheckpoint(id); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Deleted checkpoint %d.\n", id), nil
 	}
 	switch fields[0] {
 	case "help":

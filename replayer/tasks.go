@@ -345,7 +345,7 @@ func (s *Session) preempt(f *trace.Frame) error {
 		return err
 	}
 	if !s.opts.NoTrampoline {
-		tr, err := s.t.NewTrampoline(&f.Regs)
+		tr, err := s.t.NewTrampoline(&f.Regs, f.Stack, trace.RedZone)
 		if err == nil {
 			return s.runTrampoline(f, tr)
 		}

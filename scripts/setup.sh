@@ -29,3 +29,16 @@ if [ -n "$need" ]; then
 	}
 fi
 have go || { echo "setup: Go 1.26 is required (not found on PATH)" >&2; exit 1; }
+
+if [ "${1:-}" = "test" ]; then
+	# Delve for test/delve_test.go, the version go.mod names, in the
+	# project's .tools/bin, where the tests look for it.
+	root=$(cd "$(dirname "$0")/.." && pwd)
+	dlv_version=$(cd "$root" && go list -m -f '{{.Version}}' github.com/go-delve/delve)
+	tools="$root/.tools/bin"
+	if ! "$tools/dlv" version 2>/dev/null | grep -qx "Version: ${dlv_version#v}"; then
+		echo "setup: installing dlv $dlv_version into $tools"
+		GOBIN="$tools" go install "github.com/go-delve/delve/cmd/dlv@$dlv_version"
+	fi
+	echo "setup: dlv $dlv_version is $tools/dlv"
+fi

@@ -56,6 +56,7 @@ var fixtures = []fixture{
 	{name: "env", prog: "env", args: []string{"one", "two words", ""}, det: true,
 		env:  []string{"REWIND_TEST_VAR=from the test"},
 		want: []string{"argc: 4\n", "argv[2]: two words\n", "argv[3]: \n", "REWIND_TEST_VAR: from the test\n", "cwd: /"}},
+	{name: "threads", prog: "threads", det: true, want: []string{"shared 45 results 6 16 26\n"}},
 	{name: "syscalls", prog: "syscalls", args: []string{"20000"}, det: true,
 		want: []string{"iterations: 20000 writes: 20000\n"}},
 	{name: "cpuloop", prog: "cpuloop", args: []string{"30000000"}, det: true,
@@ -63,6 +64,7 @@ var fixtures = []fixture{
 	{name: "demo", prog: "demo", want: []string{"final balance: ", "(expected 550)\n"}},
 	{name: "reverse", prog: "reverse", det: true, want: []string{"sum 14280 calls 120 total 285 w3 12\n"}},
 	{name: "debugme", prog: "debugme", det: true, want: []string{"report 9: 81\n", "len 15 fact 120 total 285 counter 17 x 18\n"}},
+	{name: "sigint_handler", prog: "sigint_handler", det: true, want: []string{"got SIGINT (1)\n"}},
 }
 
 // checkOutput checks r's code and the wanted substrings of f.

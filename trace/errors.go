@@ -13,11 +13,14 @@ type FormatError struct {
 	File string // path of the file in the trace
 	Off  int64  // byte offset in that file
 	Msg  string
+	Err  error // the underlying cause, if any (for errors.Is)
 }
 
 func (e *FormatError) Error() string {
 	return fmt.Sprintf("%s: offset %d: %s", e.File, e.Off, e.Msg)
 }
+
+func (e *FormatError) Unwrap() error { return e.Err }
 
 // VersionError reports a trace written in a format this rewind cannot read.
 type VersionError struct {

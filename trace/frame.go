@@ -36,7 +36,8 @@ const (
 	KindEnter
 	// KindPreempt: thread Tid was stopped between syscalls at Regs, with
 	// Digest the SHA-256 of its process's writable memory there (soft
-	// mode: replay finds the point by this fingerprint).
+	// mode: replay finds the point by this fingerprint) and Stack the
+	// bytes at the stack pointer (loop counters kept in memory).
 	KindPreempt
 )
 
@@ -108,7 +109,12 @@ type Frame struct {
 	Status int32 // wait status
 	// KindPreempt
 	Digest []byte
+	Stack  []byte // the words at Regs.Rsp-RedZone then: a cheap first test of memory
 }
+
+// RedZone is how far below the stack pointer a preemption's Stack starts:
+// leaf functions keep their locals there (the x86-64 ABI's red zone).
+const RedZone = 128
 
 const regsSize = int(unsafe.Sizeof(unix.PtraceRegs{}))
 
@@ -177,6 +183,7 @@ func AppendFrame(b []byte, f *Frame) []byte {
 		b = binary.AppendVarint(b, f.Result)
 	case KindPreempt:
 		b = appendBytes(b, f.Digest)
+		b = appendBytes(b, f.Stack)
 	}
 	return b
 }

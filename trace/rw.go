@@ -430,6 +430,7 @@ func DecodeFrame(b []byte) (*Frame, error) {
 		f.Result = d.varint()
 	case KindPreempt:
 		f.Digest = d.bytes(64)
+		f.Stack = d.bytes(4096)
 	default:
 		d.fail(fmt.Sprintf("unknown frame kind %d", f.Kind))
 	}

@@ -109,6 +109,12 @@ type StreamReader struct {
 	chunk []byte
 	pos   int
 	err   error
+	// tornOK: the stream may end inside a chunk, as one does when the
+	// recorder died while writing it; that end reads as io.EOF and torn
+	// says what was cut.
+	tornOK bool
+	torn   *FormatError
+	chunks int // chunks read and verified
 }
 
 // NewStreamReader reads a stream from r; name is used in errors.
@@ -161,7 +167,7 @@ func (s *StreamReader) next() error {
 		return io.EOF
 	}
 	if err != nil {
-		return s.fail("truncated chunk header (%d of %d bytes)", n, chunkHdrSize)
+		return s.cut(err, "truncated chunk header (%d of %d bytes)", n, chunkHdrSize)
 	}
 	if binary.LittleEndian.Uint32(hdr[0:]) != chunkMagic {
 		return s.fail("corrupt chunk header (bad magic)")
@@ -174,7 +180,7 @@ func (s *StreamReader) next() error {
 	}
 	comp := make([]byte, compLen)
 	if n, err := io.ReadFull(s.r, comp); err != nil {
-		return s.fail("truncated chunk (%d of %d bytes)", n, compLen)
+		return s.cut(err, "truncated chunk (%d of %d bytes)", n, compLen)
 	}
 	if crc32.Checksum(comp, castagnoli) != sum {
 		return s.fail("chunk checksum mismatch: the trace is corrupted")
@@ -185,7 +191,23 @@ func (s *StreamReader) next() error {
 	}
 	s.off += chunkHdrSize + int64(compLen)
 	s.chunk, s.pos = raw, 0
+	s.chunks++
 	return nil
+}
+
+// cut reports a chunk that ends early: at the end of the file of a
+// stream that may be torn it is the end (io.EOF), otherwise damage. Read
+// errors other than the end of the file are reported as they are.
+func (s *StreamReader) cut(err error, msg string, args ...any) error {
+	if err != io.EOF && err != io.ErrUnexpectedEOF {
+		return &FormatError{File: s.name, Off: s.off, Msg: "reading the chunk: " + err.Error(), Err: err}
+	}
+	fe := s.fail(msg, args...).(*FormatError)
+	if s.tornOK {
+		s.torn = fe
+		return io.EOF
+	}
+	return fe
 }
 
 // seek repositions the stream at the chunk starting at off in rs, pos

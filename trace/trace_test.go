@@ -22,7 +22,7 @@ func sampleFrames() []*Frame {
 		{Kind: KindSignal, Flags: FlagSyncSignal, Tid: 7, Regs: regs, Signo: 11, Siginfo: make([]byte, 128)},
 		{Kind: KindInsn, Tid: 7, Regs: regs, After: unix.PtraceRegs{Rax: 1, Rdx: 2}},
 		{Kind: KindEnter, Tid: 8, Regs: regs, Nr: 58, Result: 9},
-		{Kind: KindPreempt, Tid: 8, Regs: regs, Digest: bytes.Repeat([]byte{0xab}, 32)},
+		{Kind: KindPreempt, Tid: 8, Regs: regs, Digest: bytes.Repeat([]byte{0xab}, 32), Stack: []byte("01234567")},
 		{Kind: KindExit, Flags: FlagThread, Tid: 8},
 		{Kind: KindExit, Tid: 7, Status: 3 << 8},
 	}

@@ -51,7 +51,10 @@ var ErrNotPatchable = errors.New("the code there cannot be patched")
 // thread must be stopped where a syscall can be injected. An unconditional
 // jump there is followed: arriving at its target with the same registers
 // and memory is the same state, one instruction on (At tells where).
-func (p *Proc) NewTrampoline(want *unix.PtraceRegs) (*Trampoline, error) {
+// Besides the registers, the trampoline compares the memory from below
+// bytes under the stack pointer with stack (whole words of it), where
+// unoptimized code keeps its loop counters.
+func (p *Proc) NewTrampoline(want *unix.PtraceRegs, stack []byte, below int) (*Trampoline, error) {
 	at := want.Rip
 	code := make([]byte, 32)
 	for hops := 0; ; hops++ {
@@ -76,7 +79,7 @@ func (p *Proc) NewTrampoline(want *unix.PtraceRegs) (*Trampoline, error) {
 		return nil, err
 	}
 	tr := &Trampoline{p: p, page: page, at: at}
-	body, err := tr.assemble(want, code)
+	body, err := tr.assemble(want, code, stack, below)
 	if err == nil {
 		err = p.WriteMem(page, body)
 	}
@@ -101,7 +104,7 @@ func (tr *Trampoline) patchLen() int { return tr.n }
 
 // assemble writes the trampoline's code for the registers want, with the
 // instructions of code (read at tr.at) relocated into it.
-func (tr *Trampoline) assemble(want *unix.PtraceRegs, code []byte) ([]byte, error) {
+func (tr *Trampoline) assemble(want *unix.PtraceRegs, code, stack []byte, below int) ([]byte, error) {
 	scratch := tr.page + pageSize // saved rax, then saved flags
 	var b []byte
 	pc := func() uint64 { return tr.page + uint64(len(b)) }
@@ -126,6 +129,13 @@ func (tr *Trampoline) assemble(want *unix.PtraceRegs, code []byte) ([]byte, erro
 			rex |= 1
 		}
 		b = append(b, rex, 0x39, 0xc0|byte(r.num&7)) // cmp reg, rax
+		jne()
+	}
+	for off := 0; off+8 <= len(stack); off += 8 {
+		b = append(b, 0x48, 0xb8) // movabs rax, wanted word
+		b = binary.LittleEndian.AppendUint64(b, binary.LittleEndian.Uint64(stack[off:]))
+		b = append(b, 0x48, 0x39, 0x84, 0x24) // cmp [rsp+off-below], rax
+		b = binary.LittleEndian.AppendUint32(b, uint32(int32(off-below)))
 		jne()
 	}
 	b = append(b, 0x48, 0xb8)

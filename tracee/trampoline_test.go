@@ -47,7 +47,7 @@ int main(void) { for (unsigned long i = 0; i < 30000000; i++) spot(i); return 0;
 	p.Kill()
 	p = spawn()
 	defer p.Kill()
-	tr, err := p.NewTrampoline(&want)
+	tr, err := p.NewTrampoline(&want, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

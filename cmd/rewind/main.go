@@ -43,17 +43,26 @@ var commands = map[string]struct {
 	"ps":     {cmdPs, "ps [TRACE]               list the processes of a recording"},
 	"dump":   {cmdDump, "dump [TRACE]             print the events of a recording"},
 	"info":   {cmdInfo, "info [TRACE]             print the header of a recording"},
+	"check":  {cmdCheck, "check [TRACE]            verify a recording without replaying it (exit 1: incomplete, 125: damaged)"},
 	"doctor": {cmdDoctor, "doctor                   print what this host offers and what rewind will use"},
+
+	// Other debuggers and editors (rr.go, vscode.go).
+	"rr":              {cmdRR, "rr --version|record|replay ...   answer as rr does for Delve's rr backend"},
+	"install-rr-link": {cmdInstallRRLink, "install-rr-link DIR      make DIR/rr run rewind as rr (for Delve)"},
+	"vscode":          {cmdVSCode, "vscode [--port N] [TRACE]   print VS Code launch configurations for a recording"},
 }
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: rewind COMMAND [ARGS]")
-	for _, name := range []string{"record", "replay", "ps", "dump", "info", "doctor"} {
+	for _, name := range []string{"record", "replay", "ps", "dump", "info", "check", "doctor", "vscode", "install-rr-link", "rr"} {
 		fmt.Fprintln(os.Stderr, "  rewind "+commands[name].usage)
 	}
 }
 
 func main() {
+	if filepath.Base(os.Args[0]) == "rr" {
+		os.Exit(run(append([]string{"rr"}, os.Args[1:]...))) // Delve's rr: see rr.go
+	}
 	os.Exit(run(os.Args[1:]))
 }
 

@@ -7,10 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strconv"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -21,6 +19,7 @@ func cmdRecord(args []string) error {
 	fl := flag.NewFlagSet("record", flag.ContinueOnError)
 	out := fl.String("o", "", "write the trace to `DIR` (default: $REWIND_TRACE_DIR/<exe>-N or ~/.local/share/rewind/<exe>-N)")
 	cpuid := fl.String("cpuid", "auto", "trap and record CPUID: auto (where the host can), trap (required), off")
+	chaos := fl.Bool("chaos", false, "randomize thread scheduling to make rare interleavings show up")
 	quiet := fl.Bool("q", false, "do not print where the trace goes")
 	if err := fl.Parse(args); err != nil {
 		return fail(exitFailed, nil)
@@ -51,6 +50,11 @@ func cmdRecord(args []string) error {
 	} else if err := checkEmptyDir(dir); err != nil {
 		return err
 	}
+	made, err := preflight(dir)
+	if err != nil {
+		return err
+	}
+	made = made || *out == ""
 	cwd, err := os.Getwd()
 	if err != nil {
 		return err
@@ -58,29 +62,21 @@ func cmdRecord(args []string) error {
 	if !*quiet {
 		warnf("saving the recording to %s", dir)
 	}
-	// The terminal's Ctrl-C reaches the program directly (same process
-	// group); rewind stays alive to finish the trace. SIGTERM is passed on.
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
-	defer signal.Stop(sigs)
-	pid := make(chan int, 1)
-	go func() {
-		p := <-pid
-		for s := range sigs {
-			if s != syscall.SIGINT && s != syscall.SIGQUIT {
-				syscall.Kill(p, s.(syscall.Signal))
-			}
-		}
-	}()
+	// Signals that would end rewind go to the program (forward.go).
+	fwd := forwardSignals()
 	res, err := recorder.Record(recorder.Options{
 		Path: path, Args: fl.Args(), Env: os.Environ(), Dir: cwd,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		TraceDir: dir, CPUID: mode,
+		TraceDir: dir, CPUID: mode, Chaos: *chaos,
 		Warn:    func(s string) { warnf("warning: %s", s) },
-		Started: func(p int) { pid <- p },
+		Started: fwd.started,
 	})
+	fwd.stop()
 	var se *recorder.StartError
 	if errors.As(err, &se) {
+		if made {
+			os.Remove(dir) // nothing was recorded: leave no empty trace
+		}
 		return fail(exitNotExec, fmt.Errorf("%s: %v", prog, se.Err))
 	}
 	if err != nil {
@@ -124,7 +120,7 @@ func checkEmptyDir(dir string) error {
 		return nil
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot write the recording: %w", err)
 	}
 	if len(ents) > 0 {
 		return fmt.Errorf("%s exists and is not empty; not overwriting it", dir)

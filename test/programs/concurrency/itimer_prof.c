@@ -1,0 +1,42 @@
+// itimer_prof: CPU-time timers. ITIMER_PROF and then ITIMER_VIRTUAL fire
+// while the program computes in a loop without syscalls, so SIGPROF and
+// SIGVTALRM arrive at arbitrary instructions of that loop. Five of each.
+#include <signal.h>
+#include <stdio.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t prof, vt;
+
+static void on_prof(int sig) {
+	(void)sig;
+	prof++;
+}
+
+static void on_vt(int sig) {
+	(void)sig;
+	vt++;
+}
+
+static unsigned long spin_until(volatile sig_atomic_t *count, int n) {
+	unsigned long x = 1;
+	while (*count < n)
+		x = x * 6364136223846793005UL + 1442695040888963407UL;
+	return x;
+}
+
+int main(void) {
+	alarm(5);
+	signal(SIGPROF, on_prof);
+	signal(SIGVTALRM, on_vt);
+	struct itimerval it = {{0, 2000}, {0, 2000}}, off = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_PROF, &it, NULL);
+	unsigned long a = spin_until(&prof, 5);
+	setitimer(ITIMER_PROF, &off, NULL);
+	setitimer(ITIMER_VIRTUAL, &it, NULL);
+	unsigned long b = spin_until(&vt, 5);
+	setitimer(ITIMER_VIRTUAL, &off, NULL);
+	printf("SIGPROF: %d, SIGVTALRM: %d\n", (int)prof, (int)vt);
+	printf("loop state (varies): %lx %lx\n", a, b);
+	return prof == 5 && vt == 5 ? 0 : 1;
+}
