@@ -168,8 +168,14 @@ func (s *Session) killLive() {
 	for _, tk := range s.tasks {
 		unix.Kill(tk.t.Pid, unix.SIGKILL)
 	}
-	for _, tk := range s.tasks {
-		tk.t.Kill()
+	// Leaders last: a leader is reported only after its other threads
+	// were reaped.
+	for _, leaders := range []bool{false, true} {
+		for tid, tk := range s.tasks {
+			if (tid == tk.tgid) == leaders {
+				tk.t.Kill()
+			}
+		}
 	}
 	s.tasks = map[int32]*task{}
 }
