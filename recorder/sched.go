@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -184,8 +185,11 @@ func (r *recording) run(root *tracee.Proc) (Result, error) {
 		}
 		if !ok {
 			err = r.expired()
-		} else {
-			err = r.event(ev)
+		} else if err = r.event(ev); err != nil {
+			var ue *UnsupportedError
+			if !errors.As(err, &ue) {
+				err = fmt.Errorf("thread %d, %s: %w", ev.Tid, tracee.Describe(ev.Status), err)
+			}
 		}
 		if err != nil {
 			return Result{}, err

@@ -145,6 +145,9 @@ func (s *Session) start() error {
 		}
 	}
 	f, err := s.r.Read()
+	if err == io.EOF {
+		return fmt.Errorf("%s: the recording is incomplete and holds no event: nothing to replay", s.r.Dir)
+	}
 	if err != nil {
 		return err
 	}
