@@ -251,3 +251,24 @@ func TestLLDBExpressions(t *testing.T) {
 		{cmd: "kill", want: []string{`Process \d+ exited`}, orLater: true},
 	})
 }
+
+// TestLLDBReverse goes backwards with lldb-22's own command: process
+// continue -R stops at the previous breakpoint hit with the values of
+// then, and at the start of the recording (history boundary) when none is
+// left.
+func TestLLDBReverse(t *testing.T) {
+	Require(t, "ptrace")
+	requireLLDB(t)
+	trace, _ := demoTrace(t)
+	runLLDB(t, trace, false, []lldbStep{
+		{cmd: "breakpoint set -n deposit", want: []string{"Breakpoint 1: where = demo`deposit"}},
+		{cmd: "continue", want: []string{`stop reason = breakpoint 1\.1`, "deposit\\(amount=10\\)"}},
+		{cmd: "continue", want: []string{`stop reason = breakpoint 1\.1`, "deposit\\(amount=20\\)"}},
+		{cmd: "p balance", want: []string{`(?m)^\(int\) 10$`}},
+		{cmd: "process continue -R", want: []string{`stop reason = breakpoint 1\.1`, "deposit\\(amount=10\\)"}},
+		{cmd: "p balance", want: []string{`(?m)^\(int\) 0$`}},
+		{cmd: "process continue -R", want: []string{`stop reason = history boundary`}},
+		// The direction sticks until changed (lldb-22's -F).
+		{cmd: "process continue -F", want: []string{`stop reason = breakpoint 1\.1`, "deposit\\(amount=10\\)"}},
+	})
+}
