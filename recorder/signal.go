@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"bytes"
+	"fmt"
 	"encoding/binary"
 	"os"
 
@@ -92,7 +93,10 @@ func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) er
 		r.cur = nil
 	}
 	if !atBoundary {
-		digest, _, err := t.MemDigest(tracee.DigestOptions{})
+		digest, maps, err := t.MemDigest(tracee.DigestOptions{PerMap: debugSched})
+		if debugSched {
+			fmt.Fprintf(os.Stderr, "sched: preempt %d at %#x: %q\n", t.Pid, regs.Rip, maps)
+		}
 		if err != nil {
 			return err
 		}
@@ -152,6 +156,7 @@ func (r *recording) emulateInsn(t *task, regs unix.PtraceRegs) (bool, error) {
 	if err := t.SetRegs(&after); err != nil {
 		return true, err
 	}
-	t.boundary = false
+	// A recorded point too: replay sets these registers there.
+	t.boundary, t.boundaryRegs = true, after
 	return true, r.write(&trace.Frame{Kind: trace.KindInsn, Tid: int32(t.Pid), Regs: regs, After: after})
 }

@@ -456,7 +456,8 @@ func (s *Session) runTrampoline(f *trace.Frame, tr *tracee.Trampoline) error {
 			return errors.Join(err, tr.Remove())
 		}
 		if debugReplay {
-			fmt.Fprintf(os.Stderr, "replay: registers matched at %#x, memory did not\n", f.Regs.Rip)
+			_, maps, _ := s.t.MemDigest(tracee.DigestOptions{Skip: s.ownMapping, PerMap: true})
+			fmt.Fprintf(os.Stderr, "replay: registers matched at %#x, memory did not: %q\n", f.Regs.Rip, maps)
 		}
 		tr.PassOn(&regs)
 		if err := s.t.SetRegs(&regs); err != nil {

@@ -57,6 +57,13 @@ var knownGaps = map[string]string{
 	"vfork_in_thread":         "a vfork child spinning until another thread of its parent runs",
 }
 
+// knownChaosGaps are fixtures whose --chaos recordings do not always
+// replay yet.
+var knownChaosGaps = map[string]string{
+	"spin_flag":     "a thread preempted while spinning is sometimes not found again: another thread's stack differs from the fingerprint",
+	"thread_cancel": "as spin_flag (asynchronous cancellation of a spinning thread)",
+}
+
 var concFixtures = []concFixture{
 	// Threads.
 	{name: "thread_create_join", want: []string{"thread 3: joined=1 sum=2187512500\n",
@@ -414,6 +421,9 @@ func TestConcurrencyFixtures(t *testing.T) {
 			t.Run("chaos", func(t *testing.T) {
 				if chaosFlag == "" {
 					t.Skip("chaosFlag is empty")
+				}
+				if gap := knownChaosGaps[f.name]; gap != "" {
+					t.Skipf("known gap (issue 6): %s", gap)
 				}
 				recordReplayConc(t, f, prog, chaosFlag)
 			})
