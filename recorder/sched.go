@@ -314,13 +314,21 @@ func (r *recording) timeout() time.Duration {
 
 // sleeping tells whether a thread waits in the kernel (state S or D).
 func sleeping(tid int) bool {
+	st := procState(tid)
+	return st == 'S' || st == 'D'
+}
+
+// procState is a thread's state letter in /proc (0 if it is gone).
+func procState(tid int) byte {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", tid))
 	if err != nil {
-		return false
+		return 0
 	}
 	st := string(data)
-	i := strings.LastIndexByte(st, ')')
-	return i >= 0 && i+2 < len(st) && (st[i+2] == 'S' || st[i+2] == 'D')
+	if i := strings.LastIndexByte(st, ')'); i >= 0 && i+2 < len(st) {
+		return st[i+2]
+	}
+	return 0
 }
 
 // blocksInKernel reports executed calls that wait for other threads: a

@@ -3,6 +3,7 @@ package recorder
 import (
 	"bytes"
 	"fmt"
+	"time"
 	"encoding/binary"
 	"os"
 
@@ -93,6 +94,13 @@ func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) er
 		r.cur = nil
 	}
 	if !atBoundary {
+		var err error
+		if regs, err = r.toPatchable(t, regs); err != nil {
+			return err
+		}
+		if err := r.settle(t); err != nil {
+			return err
+		}
 		digest, maps, err := t.MemDigest(tracee.DigestOptions{PerMap: debugSched})
 		if debugSched {
 			fmt.Fprintf(os.Stderr, "sched: preempt %d at %#x: %q\n", t.Pid, regs.Rip, maps)
@@ -126,6 +134,92 @@ func stackWindow(t *tracee.Proc, addr uint64) []byte {
 		if t.ReadMem(addr, buf) == nil {
 			return buf
 		}
+	}
+	return nil
+}
+
+// toPatchable single-steps t, a few instructions at most, to one where
+// replay can put a trampoline (tracee.Patchable): finding the point again
+// is then nearly free. It stops before syscalls and trapped instructions.
+func (r *recording) toPatchable(t *task, regs unix.PtraceRegs) (unix.PtraceRegs, error) {
+	code := make([]byte, 16)
+	for i := 0; i < 64; i++ {
+		if t.ReadMem(regs.Rip, code) != nil {
+			return regs, nil
+		}
+		if ok, stop := tracee.Patchable(code); ok || stop {
+			return regs, nil
+		}
+		if err := t.Step(0); err != nil {
+			return regs, err
+		}
+		ws, err := r.waitFor(t)
+		if err != nil {
+			return regs, err
+		}
+		if !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP {
+			return regs, fmt.Errorf("stepping thread %d to a preemption point: %s", t.Pid, tracee.Describe(ws))
+		}
+		if regs, err = t.Regs(); err != nil {
+			return regs, err
+		}
+	}
+	return regs, nil
+}
+
+// waitFor waits for t's next event, handling those of other threads.
+func (r *recording) waitFor(t *task) (unix.WaitStatus, error) {
+	for {
+		ev, _, err := r.waiter.Wait(0)
+		if err != nil {
+			return 0, err
+		}
+		if ev.Tid == t.Pid {
+			return ev.Status, nil
+		}
+		if err := r.event(ev); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// settle makes the trace hold, before t's preemption point, the results
+// of other threads' syscalls that have already finished in the kernel
+// (their memory writes are in the memory digested at that point): it
+// waits until every thread in a syscall either sleeps there or has
+// stopped at its exit, and handles the exits.
+func (r *recording) settle(t *task) error {
+	deadline := time.Now().Add(20 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		busy, done := false, false
+		for _, o := range r.tasks {
+			if o == t || o.state != inKernel {
+				continue
+			}
+			switch procState(o.Pid) {
+			case 'S', 'D', 'Z', 'X', 0:
+			case 't', 'T':
+				done = true
+			default:
+				busy = true
+			}
+		}
+		if done {
+			ev, ok, err := r.waiter.Wait(time.Millisecond)
+			if err != nil {
+				return err
+			}
+			if ok {
+				if err := r.event(ev); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if !busy {
+			return nil
+		}
+		time.Sleep(10 * time.Microsecond)
 	}
 	return nil
 }

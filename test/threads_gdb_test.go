@@ -41,7 +41,7 @@ func TestGDBThreads(t *testing.T) {
 			if n := strings.Count(out, " Thread "); n < 2 {
 				t.Errorf("info threads lists %d threads, want at least 2:\n%s", n, out)
 			}
-			if !regexp.MustCompile(`(?m)^\* \d+\s+Thread \S+ work \(id=\d\)`).MatchString(out) {
+			if !regexp.MustCompile(`(?m)^\* \d+\s+Thread \S+\s+work \(id=\d\)`).MatchString(out) {
 				t.Errorf("the current thread is not the one in work():\n%s", out)
 			}
 		}},

@@ -44,6 +44,31 @@ var trampRegs = []struct {
 	{15, func(r *unix.PtraceRegs) uint64 { return r.R15 }},
 }
 
+// Patchable tells whether a trampoline can go at the start of code: its
+// first instruction is long enough for the jump and can be relocated.
+// Stop reports an instruction that must not be single-stepped over by a
+// tracer looking for such a place (a syscall or a trapped instruction).
+func Patchable(code []byte) (ok, stop bool) {
+	inst, err := x86asm.Decode(code, 64)
+	if err != nil {
+		return false, true
+	}
+	switch inst.Op {
+	case x86asm.SYSCALL, x86asm.RDTSC, x86asm.RDTSCP, x86asm.CPUID, x86asm.INT, x86asm.UD2:
+		return false, true
+	}
+	return inst.Len >= 5 && relocatable(inst), false
+}
+
+func relocatable(inst x86asm.Inst) bool {
+	switch inst.Op {
+	case x86asm.CALL, x86asm.LCALL, x86asm.RET, x86asm.LRET, x86asm.JMP, x86asm.LJMP, x86asm.SYSCALL,
+		x86asm.INT, x86asm.UD2, x86asm.LOOP, x86asm.LOOPE, x86asm.LOOPNE, x86asm.JRCXZ, x86asm.JECXZ:
+		return false
+	}
+	return inst.PCRel == 0 || inst.PCRel == 4 || inst.PCRel == 1 && inst.Len == 2
+}
+
 // ErrNotPatchable: the code at the address cannot be displaced safely.
 var ErrNotPatchable = errors.New("the code there cannot be patched")
 
@@ -160,11 +185,14 @@ func (tr *Trampoline) assemble(want *unix.PtraceRegs, code, stack []byte, below 
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrNotPatchable, err)
 		}
+		if tr.n > 0 {
+			// The jump would cover the next instruction too, and another
+			// jump may lead into it: the replayed program would crash.
+			return nil, fmt.Errorf("%w: the instruction at %#x is shorter than a jump", ErrNotPatchable, tr.at)
+		}
 		old := tr.at + uint64(tr.n)
 		raw := code[tr.n : tr.n+inst.Len]
-		switch inst.Op {
-		case x86asm.CALL, x86asm.LCALL, x86asm.RET, x86asm.LRET, x86asm.JMP, x86asm.LJMP, x86asm.SYSCALL,
-			x86asm.INT, x86asm.UD2, x86asm.LOOP, x86asm.LOOPE, x86asm.LOOPNE, x86asm.JRCXZ, x86asm.JECXZ:
+		if !relocatable(inst) {
 			// Calls would leave a trampoline address on the stack; the
 			// bytes after a jump may be another jump's target.
 			return nil, fmt.Errorf("%w: %v at %#x", ErrNotPatchable, inst.Op, old)

@@ -16,11 +16,11 @@ func TestTrampoline(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "loop.c")
 	os.WriteFile(src, []byte(`
-__attribute__((noinline)) void spot(unsigned long i) { __asm__ volatile("nop; nop; nop; nop; nop" :: "r"(i)); }
+__attribute__((noinline)) void spot(unsigned long i) { __asm__ volatile("nopl 0x100(%%rax,%%rax,1)" :: "r"(i)); }
 int main(void) { for (unsigned long i = 0; i < 30000000; i++) spot(i); return 0; }
 `), 0o644)
 	bin := filepath.Join(dir, "loop")
-	if out, err := exec.Command("gcc", "-O1", "-o", bin, src).CombinedOutput(); err != nil {
+	if out, err := exec.Command("gcc", "-O1", "-fcf-protection=none", "-o", bin, src).CombinedOutput(); err != nil {
 		t.Fatalf("gcc: %v\n%s", err, out)
 	}
 	runtime.LockOSThread()
