@@ -2,10 +2,10 @@ package recorder
 
 import (
 	"bytes"
-	"fmt"
-	"time"
 	"encoding/binary"
+	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 
