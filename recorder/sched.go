@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -107,25 +105,10 @@ type pendingSignal struct {
 }
 
 func (r *recording) addTask(p *tracee.Proc, state taskState) *task {
-	t := &task{Proc: p, tgid: tgidOf(p.Pid), state: state}
+	t := &task{Proc: p, tgid: tracee.Tgid(p.Pid), state: state}
 	r.tasks[p.Pid] = t
 	r.order = append(r.order, p.Pid)
 	return t
-}
-
-// tgidOf reads the thread group (process) id of a thread.
-func tgidOf(tid int) int {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
-	if err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
-				if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-					return n
-				}
-			}
-		}
-	}
-	return tid
 }
 
 func (r *recording) removeTask(tid int) {
@@ -314,21 +297,8 @@ func (r *recording) timeout() time.Duration {
 
 // sleeping tells whether a thread waits in the kernel (state S or D).
 func sleeping(tid int) bool {
-	st := procState(tid)
+	st := tracee.State(tid)
 	return st == 'S' || st == 'D'
-}
-
-// procState is a thread's state letter in /proc (0 if it is gone).
-func procState(tid int) byte {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", tid))
-	if err != nil {
-		return 0
-	}
-	st := string(data)
-	if i := strings.LastIndexByte(st, ')'); i >= 0 && i+2 < len(st) {
-		return st[i+2]
-	}
-	return 0
 }
 
 // blocksInKernel reports executed calls that wait for other threads: a

@@ -196,7 +196,7 @@ func (r *recording) settle(t *task) error {
 			if o == t || o.state != inKernel {
 				continue
 			}
-			switch procState(o.Pid) {
+			switch tracee.State(o.Pid) {
 			case 'S', 'D', 'Z', 'X', 0:
 			case 't', 'T':
 				done = true

@@ -3,9 +3,6 @@ package recorder
 import (
 	"encoding/binary"
 	"fmt"
-	"os"
-	"strings"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -84,7 +81,7 @@ func (r *recording) exitCall(t *task) error {
 	// The leader ended alone; the process lives on with its other
 	// threads, and the leader's wait status comes with the process's end.
 	// Wait until the kernel has finished the exit (cleared its tid).
-	if err := waitZombie(t.Pid); err != nil {
+	if err := tracee.WaitZombie(t.Pid); err != nil {
 		return err
 	}
 	r.cur = nil
@@ -149,23 +146,6 @@ func (r *recording) hasOtherThreads(t *task) bool {
 		}
 	}
 	return false
-}
-
-// waitZombie waits until thread tid has finished exiting.
-func waitZombie(tid int) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", tid))
-		if err != nil {
-			return nil
-		}
-		s := string(data)
-		if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) && (s[i+2] == 'Z' || s[i+2] == 'X') {
-			return nil
-		}
-		time.Sleep(50 * time.Microsecond)
-	}
-	return fmt.Errorf("thread %d does not finish its exit", tid)
 }
 
 // takesTraps tells whether the call would switch off rewind's own

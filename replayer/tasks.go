@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -497,10 +495,10 @@ func (s *Session) threadExit(f *trace.Frame) error {
 		return err
 	}
 	s.sig = 0
-	if tk.t.Pid == tgidLive(tk.t.Pid) && s.hasOtherThreads(f.Tid) {
+	if tk.t.Pid == tracee.Tgid(tk.t.Pid) && s.hasOtherThreads(f.Tid) {
 		// A leader: it stays a zombie until its process ends.
 		tk.gone = true
-		if err := waitZombie(tk.t.Pid); err != nil {
+		if err := tracee.WaitZombie(tk.t.Pid); err != nil {
 			return err
 		}
 		return s.robustWrites(f, tk.tgid)
@@ -550,38 +548,6 @@ func (s *Session) hasOtherThreads(tid int32) bool {
 		}
 	}
 	return false
-}
-
-// tgidLive returns the live process id of a live thread.
-func tgidLive(tid int) int {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
-	if err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
-				var n int
-				fmt.Sscan(strings.TrimSpace(v), &n)
-				return n
-			}
-		}
-	}
-	return tid
-}
-
-// waitZombie waits until thread tid has finished exiting.
-func waitZombie(tid int) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", tid))
-		if err != nil {
-			return nil
-		}
-		st := string(data)
-		if i := strings.LastIndexByte(st, ')'); i >= 0 && i+2 < len(st) && (st[i+2] == 'Z' || st[i+2] == 'X') {
-			return nil
-		}
-		time.Sleep(50 * time.Microsecond)
-	}
-	return fmt.Errorf("thread %d does not finish its exit", tid)
 }
 
 // processExit replays the end of a process: the thread whose resumption

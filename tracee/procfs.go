@@ -1,0 +1,55 @@
+package tracee
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// State is a thread's state letter in /proc/TID/stat (R, S, D, t, Z…),
+// or 0 when the thread is gone.
+func State(tid int) byte {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", tid))
+	if err != nil {
+		return 0
+	}
+	st := string(data)
+	// The command name may hold spaces and parentheses: the state follows
+	// the last ')'.
+	if i := strings.LastIndexByte(st, ')'); i >= 0 && i+2 < len(st) {
+		return st[i+2]
+	}
+	return 0
+}
+
+// Tgid returns the process (thread group) id of a thread.
+func Tgid(tid int) int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	if err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+				if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+					return n
+				}
+			}
+		}
+	}
+	return tid
+}
+
+// WaitZombie waits until thread tid has finished exiting: a thread-group
+// leader that exits before its other threads is not reported by wait4
+// until they are gone, but its exit (clearing its tid, waking joiners)
+// is done once it is a zombie.
+func WaitZombie(tid int) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if st := State(tid); st == 0 || st == 'Z' || st == 'X' {
+			return nil
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+	return fmt.Errorf("thread %d does not finish its exit", tid)
+}
