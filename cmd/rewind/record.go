@@ -87,6 +87,11 @@ func cmdRecord(args []string) error {
 			warnf("warning: %v", err)
 		}
 	}
+	if res.Preemptions > 0 && !*quiet {
+		// Without a PMU each is found again by its fingerprint: say so,
+		// replay of a long-spinning thread may take a while.
+		warnf("%d of %d events are preemptions of threads between syscalls", res.Preemptions, res.Frames)
+	}
 	return fail(exitCode(res.Status), nil)
 }
 
