@@ -95,6 +95,7 @@ type task struct {
 	stopSent        bool   // SIGSTOP sent to preempt it
 	child           int    // the thread its last clone created
 	robust          uint64 // its robust futex list, read as it exits
+	execFrom        int    // the thread whose exec this leader carries on
 	execSeen        bool
 	sliceStart      time.Time
 }
@@ -215,7 +216,13 @@ func (r *recording) concerns(ev tracee.Event) bool {
 		return true
 	}
 	t := r.tasks[ev.Tid]
-	return r.cur.state == exiting && t != nil && t.tgid == r.cur.tgid
+	if t == nil || t.tgid != r.cur.tgid {
+		return false
+	}
+	// An exit ends the other threads; an exec by a thread other than the
+	// leader too, and its event comes under the leader's id.
+	nr := r.cur.entry.Orig_rax
+	return r.cur.state == exiting || nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT
 }
 
 // pick chooses the next thread to run: round-robin after the last one,
@@ -438,6 +445,7 @@ func (r *recording) execEvent(t *task) error {
 		// and the old one is gone.
 		if old := r.tasks[int(former)]; old != nil {
 			t.inSyscall, t.entry, t.entryInfo = old.inSyscall, old.entry, old.entryInfo
+			t.execFrom = old.Pid // its execve frame is the old thread's
 			r.removeTask(int(former))
 			r.cur = t
 		}

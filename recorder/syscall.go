@@ -218,6 +218,9 @@ func (r *recording) syscallExit(t *task) error {
 	if isWrite(sc.Nr) && f.Result > 0 {
 		f.Flags |= r.outputFlag(t, int32(entry.Rdi))
 	}
+	if t.execFrom != 0 {
+		f.Tid, t.execFrom = int32(t.execFrom), 0
+	}
 	if err := r.write(f); err != nil {
 		return err
 	}

@@ -634,7 +634,12 @@ func (s *Session) execve(f *trace.Frame, regs unix.PtraceRegs) error {
 	if err := s.t.SetRegs(&regs); err != nil {
 		return err
 	}
-	ws, err := s.resume(false)
+	var ws unix.WaitStatus
+	if tgid := s.tgidOf[s.cur]; s.cur != tgid {
+		ws, err = s.execByThread(tgid)
+	} else {
+		ws, err = s.resume(false)
+	}
 	if err != nil {
 		return err
 	}
@@ -649,6 +654,54 @@ func (s *Session) execve(f *trace.Frame, regs unix.PtraceRegs) error {
 	}
 	s.frame++
 	return s.applyExec(next)
+}
+
+// execByThread runs an exec by a thread other than its process's leader:
+// the kernel ends the other threads, and the exec'ing thread goes on under
+// the leader's id (as the recording did, its frames come under it). It
+// returns the exec event's stop.
+func (s *Session) execByThread(tgid int32) (unix.WaitStatus, error) {
+	if err := s.t.Syscall(s.sig); err != nil {
+		return 0, err
+	}
+	s.sig = 0
+	leader := s.tasks[tgid]
+	if leader == nil {
+		return 0, fmt.Errorf("exec by thread %d: its process leader %d is gone", s.cur, tgid)
+	}
+	for tid, tk := range s.tasks {
+		if tk.tgid == tgid && tid != tgid && tid != s.cur {
+			for {
+				ws, err := tk.t.Wait()
+				if err != nil || ws.Exited() || ws.Signaled() {
+					break
+				}
+			}
+			tk.t.Release()
+			delete(s.tasks, tid)
+		}
+	}
+	var ws unix.WaitStatus
+	for i := 0; ; i++ {
+		var err error
+		if ws, err = leader.t.Wait(); err != nil {
+			return ws, err
+		}
+		if debugReplay {
+			fmt.Fprintf(os.Stderr, "replay: exec by thread %d: leader %s cause %d\n", s.cur, tracee.Describe(ws), ws.TrapCause())
+		}
+		if ws.TrapCause() == unix.PTRACE_EVENT_EXEC || i == 3 {
+			break
+		}
+		// Stopped where it was: it must go on to die for the exec.
+		leader.t.Syscall(0)
+	}
+	s.tasks[s.cur].t.Release()
+	delete(s.tasks, s.cur)
+	*leader = task{t: leader.t, tgid: tgid}
+	s.t, s.cur = leader.t, tgid
+	s.pid.Store(int64(leader.t.Pid))
+	return ws, nil
 }
 
 func (s *Session) signal(f *trace.Frame) error {

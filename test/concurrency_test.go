@@ -48,7 +48,6 @@ type concFixture struct {
 
 // knownGaps are the fixtures rewind cannot record or replay exactly yet.
 var knownGaps = map[string]string{
-	"exec_in_thread":          "execve from a thread other than the leader hangs the recorder",
 	"itimer_prof":             "SIGPROF/SIGVTALRM arriving between syscalls of a busy loop: recording stalls",
 	"pi_mutex":                "heavily contended PI futexes: each handoff costs a blocked-call switch (~100 µs), over the fixture's 5 s alarm",
 	"robust_mutex_owner_dies": "a process dying with a robust mutex in shared memory: the kernel's OWNER_DIED mark is not recorded",
