@@ -43,9 +43,11 @@ func (r *recording) syscallEntry(t *task) error {
 		return r.exitCall(t)
 	}
 	skip := false
-	if len(t.pending) > 0 || t.stopSent {
+	if len(t.pending) > 0 && !tracee.Blocked(t.Pid, t.pending[0].signo) || t.stopSent {
 		// Deliver the deferred signal (or take the preemption) before
-		// this call: skip it now and re-run it afterwards.
+		// this call: skip it now and re-run it afterwards. A signal the
+		// thread blocks meanwhile (in another handler) waits for the
+		// mask to open again.
 		t.restart, skip = true, true
 	} else if sc.Policy == arch.Disable || takesTraps(nr, &regs) {
 		t.disabled, skip = true, true
@@ -184,7 +186,7 @@ func (r *recording) syscallExit(t *task) error {
 		if err := t.SetRegs(&after); err != nil {
 			return err
 		}
-		if len(t.pending) > 0 {
+		if len(t.pending) > 0 && !tracee.Blocked(t.Pid, t.pending[0].signo) {
 			p := t.pending[0]
 			t.pending = t.pending[1:]
 			t.injected = &p

@@ -51,7 +51,6 @@ var knownGaps = map[string]string{
 	"itimer_prof":             "SIGPROF/SIGVTALRM arriving between syscalls of a busy loop: recording stalls",
 	"pi_mutex":                "heavily contended PI futexes: each handoff costs a blocked-call switch (~100 µs), over the fixture's 5 s alarm",
 	"robust_mutex_owner_dies": "a process dying with a robust mutex in shared memory: the kernel's OWNER_DIED mark is not recorded",
-	"sa_siginfo":              "queued realtime signals deferred to a syscall lose their sigqueue values",
 	"sigstop_cont_child":      "a stopped (SIGSTOP) process keeps running until SIGCONT",
 	"vfork_in_thread":         "a vfork child spinning until another thread of its parent runs",
 }

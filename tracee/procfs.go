@@ -39,6 +39,21 @@ func Tgid(tid int) int {
 	return tid
 }
 
+// Blocked tells whether thread tid blocks signal signo now (SigBlk).
+func Blocked(tid, signo int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "SigBlk:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return err == nil && mask&(1<<(signo-1)) != 0
+		}
+	}
+	return false
+}
+
 // WaitZombie waits until thread tid has finished exiting: a thread-group
 // leader that exits before its other threads is not reported by wait4
 // until they are gone, but its exit (clearing its tid, waking joiners)
