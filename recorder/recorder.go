@@ -200,10 +200,6 @@ func pickCPU() int {
 
 func isAddr(result int64) bool { return result >= 0 || result < -4095 }
 
-func args(r *unix.PtraceRegs) [6]uint64 {
-	return [6]uint64{r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9}
-}
-
 // fileMapping copies the file behind a successful file-backed mmap.
 func (r *recording) fileMapping(t *task, f *trace.Frame, entry *unix.PtraceRegs) error {
 	const mapAnon = 0x20

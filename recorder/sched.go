@@ -311,25 +311,8 @@ func sleeping(tid int) bool {
 // blocksInKernel reports executed calls that wait for other threads: a
 // vfork parent waits for the child's exec or exit.
 func blocksInKernel(t *task) bool {
-	const cloneVfork = 0x4000
-	switch t.entry.Orig_rax {
-	case unix.SYS_VFORK:
-		return true
-	case unix.SYS_CLONE:
-		return t.entry.Rdi&cloneVfork != 0
-	case unix.SYS_CLONE3:
-		var flags [8]byte
-		return t.ReadMem(t.entry.Rdi, flags[:]) == nil && flags[0]&0 == 0 && leU64(flags[:])&cloneVfork != 0
-	}
-	return false
-}
-
-func leU64(b []byte) uint64 {
-	var v uint64
-	for i := 7; i >= 0; i-- {
-		v = v<<8 | uint64(b[i])
-	}
-	return v
+	flags, _ := arch.CloneFlags(t.entry.Orig_rax, arch.SyscallArgs(&t.entry), t)
+	return flags&arch.CloneVfork != 0
 }
 
 // expired handles a timeout: the current thread blocked in a syscall, or
@@ -342,7 +325,7 @@ func (r *recording) expired() error {
 			return nil // still working: wait more
 		}
 		f := &trace.Frame{Kind: trace.KindEnter, Tid: int32(c.Pid), Regs: c.entry, Nr: c.entryInfo.Nr}
-		if isClone(c.entryInfo.Nr) {
+		if arch.IsClone(c.entryInfo.Nr) {
 			if c.child == 0 {
 				return nil // its new thread is not reported yet
 			}
@@ -409,8 +392,7 @@ func (r *recording) event(ev tracee.Event) error {
 		}
 	case sig == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_EXEC:
 		err = r.execEvent(t)
-	case sig == unix.SIGTRAP && (ws.TrapCause() == unix.PTRACE_EVENT_CLONE || ws.TrapCause() == unix.PTRACE_EVENT_FORK ||
-		ws.TrapCause() == unix.PTRACE_EVENT_VFORK):
+	case tracee.CloneEvent(ws):
 		err = r.cloned(t)
 	case sig == unix.SIGTRAP && ws.TrapCause() != 0:
 		// Other events are not enabled.

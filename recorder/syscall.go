@@ -165,10 +165,6 @@ func (r *recording) checkSharedMap(regs unix.PtraceRegs) {
 	}
 }
 
-func isClone(nr uint64) bool {
-	return nr == unix.SYS_CLONE || nr == unix.SYS_CLONE3 || nr == unix.SYS_FORK || nr == unix.SYS_VFORK
-}
-
 func (r *recording) syscallExit(t *task) error {
 	t.inSyscall = false
 	after, err := t.Regs()
@@ -204,7 +200,7 @@ func (r *recording) syscallExit(t *task) error {
 		if err := t.SetRegs(&after); err != nil {
 			return err
 		}
-	case (sc.Policy == arch.Emulate || isClone(sc.Nr)) && f.Result > -4096 && (sc.Writes != nil || sc.Nr == arch.SysRestartSyscall):
+	case (sc.Policy == arch.Emulate || arch.IsClone(sc.Nr)) && f.Result > -4096 && (sc.Writes != nil || sc.Nr == arch.SysRestartSyscall):
 		if err := r.recordWrites(t, f); err != nil {
 			return err
 		}
@@ -215,7 +211,7 @@ func (r *recording) syscallExit(t *task) error {
 	}
 	const errRestartBlock = -516 // ERESTART_RESTARTBLOCK: may resume as restart_syscall
 	if f.Result == errRestartBlock && sc.Nr != arch.SysRestartSyscall {
-		t.interrupted, t.interruptedArgs = sc, args(&entry)
+		t.interrupted, t.interruptedArgs = sc, arch.SyscallArgs(&entry)
 	}
 	if isWrite(sc.Nr) && f.Result > 0 {
 		f.Flags |= r.outputFlag(t, int32(entry.Rdi))
@@ -247,7 +243,7 @@ func (r *recording) syscallExit(t *task) error {
 // recordWrites adds the memory the call wrote to its frame.
 func (r *recording) recordWrites(t *task, f *trace.Frame) error {
 	sc := t.entryInfo
-	call := &arch.Call{Nr: sc.Nr, Args: args(&t.entry), Result: f.Result, Mem: t}
+	call := &arch.Call{Nr: sc.Nr, Args: arch.SyscallArgs(&t.entry), Result: f.Result, Mem: t}
 	rule := sc
 	if sc.Nr == arch.SysRestartSyscall {
 		// The kernel resumes the interrupted call with its arguments: it

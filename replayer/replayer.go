@@ -671,12 +671,7 @@ func (s *Session) execByThread(tgid int32) (unix.WaitStatus, error) {
 	}
 	for tid, tk := range s.tasks {
 		if tk.tgid == tgid && tid != tgid && tid != s.cur {
-			for {
-				ws, err := tk.t.Wait()
-				if err != nil || ws.Exited() || ws.Signaled() {
-					break
-				}
-			}
+			tk.t.Reap()
 			tk.t.Release()
 			delete(s.tasks, tid)
 		}

@@ -178,29 +178,6 @@ func (s *Session) killLive() {
 	s.tasks = map[int32]*task{}
 }
 
-const (
-	cloneVM         = 0x100
-	cloneVfork      = 0x4000
-	cloneThread     = 0x10000
-	cloneChildSetid = 0x01000000
-)
-
-// cloneFlags returns the flags and the child-tid pointer of a clone call.
-func (s *Session) cloneFlags(nr uint64, regs *unix.PtraceRegs) (flags, childTid uint64) {
-	switch nr {
-	case unix.SYS_CLONE:
-		return regs.Rdi, regs.R10
-	case unix.SYS_CLONE3:
-		var args [24]byte
-		if s.t.ReadMem(regs.Rdi, args[:]) == nil {
-			return binary.LittleEndian.Uint64(args[0:]), binary.LittleEndian.Uint64(args[16:])
-		}
-	case unix.SYS_VFORK:
-		return cloneVM | cloneVfork, 0
-	}
-	return 0, 0
-}
-
 // startClone runs a clone, fork or vfork up to the new thread's birth:
 // the kernel reports it, it is registered under its recorded id child,
 // and the parent goes on into the rest of the call.
@@ -209,9 +186,7 @@ func (s *Session) startClone(f *trace.Frame, regs unix.PtraceRegs, child int32) 
 	if err != nil {
 		return err
 	}
-	cause := ws.TrapCause()
-	if !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP ||
-		(cause != unix.PTRACE_EVENT_CLONE && cause != unix.PTRACE_EVENT_FORK && cause != unix.PTRACE_EVENT_VFORK) {
+	if !tracee.CloneEvent(ws) {
 		return s.diverged(f, "the new thread or process was not created", "clone event", s.describeStop(ws))
 	}
 	msg, err := s.t.EventMsg()
@@ -226,19 +201,19 @@ func (s *Session) startClone(f *trace.Frame, regs unix.PtraceRegs, child int32) 
 	if _, err := unix.Wait4(p.Pid, &cws, unix.WALL, nil); err != nil || !cws.Stopped() {
 		return fmt.Errorf("the new thread %d did not start: %v", p.Pid, errOr(err, errors.New(tracee.Describe(cws))))
 	}
-	flags, childTid := s.cloneFlags(f.Nr, &regs)
+	flags, childTid := arch.CloneFlags(f.Nr, arch.SyscallArgs(&regs), s.t)
 	tgid := child
-	if flags&cloneThread != 0 {
+	if flags&arch.CloneThread != 0 {
 		tgid = s.tgidOf[s.cur]
 	}
 	s.addTask(child, tgid, p)
-	if flags&cloneVM == 0 && s.inMain() {
+	if flags&arch.CloneVM == 0 && s.inMain() {
 		// A new address space, copied with the debugger's breakpoints in.
 		for a, orig := range s.bps {
 			p.WriteMem(a, []byte{orig})
 		}
 	}
-	if flags&cloneChildSetid != 0 && childTid != 0 {
+	if flags&arch.CloneChildSetid != 0 && childTid != 0 {
 		// The kernel stored the replay's thread id: the program must see
 		// the recorded one.
 		var id [4]byte
@@ -320,7 +295,7 @@ func (s *Session) enter(f *trace.Frame) error {
 		return err
 	}
 	tk := s.tasks[s.cur]
-	if sc := arch.LookupSyscall(f.Nr); sc != nil && sc.Policy == arch.Execute && isClone(f.Nr) && f.Result > 0 {
+	if sc := arch.LookupSyscall(f.Nr); sc != nil && sc.Policy == arch.Execute && arch.IsClone(f.Nr) && f.Result > 0 {
 		if err := s.startClone(f, regs, int32(f.Result)); err != nil {
 			return err
 		}
@@ -333,10 +308,6 @@ func (s *Session) enter(f *trace.Frame) error {
 	}
 	tk.atEntry, tk.entryRegs = true, regs
 	return nil
-}
-
-func isClone(nr uint64) bool {
-	return nr == unix.SYS_CLONE || nr == unix.SYS_CLONE3 || nr == unix.SYS_FORK || nr == unix.SYS_VFORK
 }
 
 // preempt replays a KindPreempt frame: the thread runs to the first
@@ -571,31 +542,17 @@ func (s *Session) processExit(f *trace.Frame) error {
 		}
 		s.sig = 0
 	}
-	var last unix.WaitStatus
 	for tid, tk := range s.tasks {
 		if tk.tgid != tgid || tid == tgid {
 			continue
 		}
-		for {
-			ws, err := tk.t.Wait()
-			if err != nil || ws.Exited() || ws.Signaled() {
-				break
-			}
-			tk.t.Syscall(0) // a stop on the way out: let it die
-		}
+		tk.t.Reap()
 		tk.t.Release()
 		delete(s.tasks, tid)
 	}
-	for {
-		ws, err := leader.t.Wait()
-		if err != nil {
-			return fmt.Errorf("waiting for process %d to end: %w", tgid, err)
-		}
-		if ws.Exited() || ws.Signaled() {
-			last = ws
-			break
-		}
-		leader.t.Syscall(0)
+	last, err := leader.t.Reap()
+	if err != nil {
+		return fmt.Errorf("waiting for process %d to end: %w", tgid, err)
 	}
 	leader.t.Release()
 	delete(s.tasks, tgid)

@@ -97,12 +97,29 @@ func Build(t testing.TB, name string, flags ...string) string {
 	t.Helper()
 	Require(t, "gcc")
 
-	key := name + "\x00" + strings.Join(flags, "\x00")
+	return buildOnce(t, "Build", name+"\x00"+strings.Join(flags, "\x00"), name, func(path string) error {
+		src := filepath.Join(ProgramsDir(), name+".c")
+		if _, err := os.Stat(src); err != nil {
+			return fmt.Errorf("no such fixture: %w", err)
+		}
+		// Flags go after the source so that -l options link.
+		args := append([]string{}, DefaultCFlags...)
+		args = append(args, "-o", path, src)
+		args = append(args, flags...)
+		return runBuild(exec.Command("gcc", args...))
+	})
+}
+
+// buildOnce runs build once per process for key (the test helper what,
+// building name), into <temporary dir>/pN/<name>, and returns the path.
+// A failed build fails t.
+func buildOnce(t testing.TB, what, key, name string, build func(path string) error) string {
+	t.Helper()
 	mu.Lock()
 	dir, err := tempDirLocked()
 	if err != nil {
 		mu.Unlock()
-		t.Fatalf("test.Build: %v", err)
+		t.Fatalf("test.%s: %v", what, err)
 	}
 	if builds == nil {
 		builds = make(map[string]*buildResult)
@@ -117,28 +134,24 @@ func Build(t testing.TB, name string, flags ...string) string {
 	mu.Unlock()
 
 	b.once.Do(func() {
-		src := filepath.Join(ProgramsDir(), name+".c")
-		if _, err := os.Stat(src); err != nil {
-			b.err = fmt.Errorf("no such fixture: %w", err)
-			return
-		}
 		if err := os.MkdirAll(filepath.Dir(b.path), 0o755); err != nil {
 			b.err = err
 			return
 		}
-		// Flags go after the source so that -l options link.
-		args := append([]string{}, DefaultCFlags...)
-		args = append(args, "-o", b.path, src)
-		args = append(args, flags...)
-		cmd := exec.Command("gcc", args...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
-		}
+		b.err = build(b.path)
 	})
 	if b.err != nil {
-		t.Fatalf("test.Build(%q): %v", name, b.err)
+		t.Fatalf("test.%s(%q): %v", what, name, b.err)
 	}
 	return b.path
+}
+
+// runBuild runs a compiler, its output in the error if it fails.
+func runBuild(cmd *exec.Cmd) error {
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
+	}
+	return nil
 }
 
 // Rewind returns the path of a rewind binary built from ./cmd/rewind of this

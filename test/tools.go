@@ -144,34 +144,9 @@ func LowerPerfEventParanoid(t testing.TB, level int) {
 // named <name> and removed by Cleanup.
 func BuildGo(t testing.TB, name string) string {
 	t.Helper()
-	key := "go\x00" + name
-	mu.Lock()
-	dir, err := tempDirLocked()
-	if err != nil {
-		mu.Unlock()
-		t.Fatalf("test.BuildGo: %v", err)
-	}
-	if builds == nil {
-		builds = make(map[string]*buildResult)
-	}
-	b := builds[key]
-	if b == nil {
-		b = &buildResult{}
-		builds[key] = b
-		nbuilds++
-		b.path = filepath.Join(dir, fmt.Sprintf("p%d", nbuilds), name)
-	}
-	mu.Unlock()
-
-	b.once.Do(func() {
-		cmd := exec.Command("go", "build", "-gcflags=all=-N -l", "-o", b.path, "./"+filepath.ToSlash(filepath.Join("test", "programs", name)))
+	return buildOnce(t, "BuildGo", "go\x00"+name, name, func(path string) error {
+		cmd := exec.Command("go", "build", "-gcflags=all=-N -l", "-o", path, "./"+filepath.ToSlash(filepath.Join("test", "programs", name)))
 		cmd.Dir = ModuleRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
-		}
+		return runBuild(cmd)
 	})
-	if b.err != nil {
-		t.Fatalf("test.BuildGo(%q): %v", name, b.err)
-	}
-	return b.path
 }

@@ -74,17 +74,6 @@ func (c *CondBreak) Close() {
 	unix.Close(c.prog)
 }
 
-// ProbeCondBreak tells whether conditional breakpoints work here (BPF and
-// hardware breakpoints available to this process).
-func ProbeCondBreak() error {
-	prog, err := loadMatcher(&unix.PtraceRegs{}, condRegs)
-	if err != nil {
-		return err
-	}
-	unix.Close(prog)
-	return nil
-}
-
 // loadMatcher assembles and loads the program: for each compared
 // register, load it from the context, compare with the wanted value and
 // leave on a difference; when all match, signal the thread.

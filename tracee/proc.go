@@ -100,6 +100,16 @@ func Adopt(tid int) (*Proc, error) {
 	return t, nil
 }
 
+// CloneEvent reports a clone, fork or vfork event stop (the new thread's
+// id is then in EventMsg).
+func CloneEvent(ws unix.WaitStatus) bool {
+	switch ws.TrapCause() {
+	case unix.PTRACE_EVENT_CLONE, unix.PTRACE_EVENT_FORK, unix.PTRACE_EVENT_VFORK:
+		return ws.Stopped() && ws.StopSignal() == unix.SIGTRAP
+	}
+	return false
+}
+
 // EventMsg returns PTRACE_GETEVENTMSG: the new thread's id at a clone,
 // fork or vfork event, the former thread id at an exec event.
 func (t *Proc) EventMsg() (uint64, error) {
@@ -154,15 +164,20 @@ func (t *Proc) Wait() (unix.WaitStatus, error) {
 // Kill kills the tracee and reaps it.
 func (t *Proc) Kill() {
 	unix.Kill(t.Pid, unix.SIGKILL)
+	t.Reap()
+	t.Release()
+}
+
+// Reap waits until the thread is gone and returns how it ended; a stop on
+// the way out is resumed. (A leader is reported only once its other
+// threads were reaped.)
+func (t *Proc) Reap() (unix.WaitStatus, error) {
 	for {
 		ws, err := t.Wait()
 		if err != nil || ws.Exited() || ws.Signaled() {
-			break
+			return ws, err
 		}
-	}
-	if t.mem != nil {
-		t.mem.Close()
-		t.mem = nil
+		t.Syscall(0)
 	}
 }
 
