@@ -1,0 +1,795 @@
+// librewind_preload: rewind's in-process syscall buffer (see doc.go).
+//
+// Loaded with LD_PRELOAD into every process rewind records. Its
+// constructor maps a code page at a fixed address (one "untraced" syscall
+// instruction that rewind's seccomp filter lets through without a ptrace
+// stop, one traced), registers this thread's buffer with rewind, installs
+// the filter and patches libc's syscall instructions with jumps to stubs
+// that call rw_handle. rw_handle runs common calls at the untraced site and
+// appends their results to the buffer; rewind copies the buffer into the
+// trace at the thread's next stop. When replaying, rw_handle takes the
+// results from the buffer, which rewind has filled, instead.
+//
+// Built freestanding: no libc calls (it sits under libc), no vector
+// registers (the stubs do not save them), no red zone (rw_handle runs on
+// its own stack in the buffer, which rewind leaves out of memory digests).
+#include <stdint.h>
+#include <stddef.h>
+#include <asm/unistd.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include "layout.h"
+
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define PROT_EXEC 4
+#define MAP_PRIVATE 0x02
+#define MAP_ANONYMOUS 0x20
+#define MAP_NORESERVE 0x4000
+#define MAP_FIXED_NOREPLACE 0x100000
+#define PR_SET_NO_NEW_PRIVS 38
+#define PR_GET_SECCOMP 21
+#define EEXIST 17
+#define EINTR 4
+
+#define HIDDEN __attribute__((visibility("hidden")))
+
+struct hdr {
+	uint32_t mode;      // RW_MODE_RECORD or RW_MODE_REPLAY, written by rewind
+	uint32_t want_stop; // recording: rewind asks for a traced call next
+	uint64_t used;      // bytes of records: committed (record), loaded (replay)
+	uint64_t cursor;    // replay: bytes consumed
+	uint64_t cap;       // bytes available for records
+};
+
+struct rec {
+	uint32_t nr;  // syscall number, or RW_MARKER_TRACED
+	uint32_t len; // bytes of output data that follow
+	int64_t ret;
+};
+
+// This thread's buffer slot (0: none) and the top of rw_handle's stack;
+// the assembly entry reads rw_stack.
+static __thread char *rw_slot __attribute__((tls_model("initial-exec")));
+HIDDEN __thread char *rw_stack __attribute__((tls_model("initial-exec")));
+
+static int rw_next_slot;
+static uintptr_t rw_text_start, rw_text_end;
+// For a thread that has no slot: rw_handle then only says "traced".
+static char rw_spare_stack[4096] __attribute__((aligned(16)));
+
+HIDDEN void *memcpy(void *d, const void *s, size_t n) {
+	void *r = d;
+	asm volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+	return r;
+}
+
+HIDDEN void *memset(void *d, int c, size_t n) {
+	void *r = d;
+	asm volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+	return r;
+}
+
+// A syscall from this library's own text: traced.
+static long sys6(long n, long a, long b, long c, long d, long e, long f) {
+	register long r10 asm("r10") = d;
+	register long r8 asm("r8") = e;
+	register long r9 asm("r9") = f;
+	long ret;
+	asm volatile("syscall"
+		     : "=a"(ret)
+		     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+		     : "rcx", "r11", "memory");
+	return ret;
+}
+
+// A syscall at a site of the code page: RW_UNTRACED runs without a ptrace
+// stop, RW_TRACED stops like any other.
+static long page_call(uintptr_t site, long n, long a, long b, long c, long d, long e, long f) {
+	register long r10 asm("r10") = d;
+	register long r8 asm("r8") = e;
+	register long r9 asm("r9") = f;
+	long ret;
+	asm volatile("call *%[fn]"
+		     : "=a"(ret)
+		     : [fn] "r"(site), "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+		     : "rcx", "r11", "memory");
+	return ret;
+}
+
+#define traced(n, a, b, c, d, e, f) page_call(RW_REGION + RW_TRACED_OFF, n, a, b, c, d, e, f)
+
+static int is_err(long r) { return (unsigned long)r > -4096UL; }
+
+// ---- thread set-up ----
+
+// Maps a buffer slot for the calling thread and registers it with rewind.
+static int slot_init(void) {
+	while (rw_next_slot < RW_MAX_SLOTS) {
+		uintptr_t a = RW_SLOTS + (uintptr_t)rw_next_slot++ * RW_SLOT_SIZE;
+		long p = traced(__NR_mmap, a, RW_SLOT_SIZE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+		if (p == -EEXIST)
+			continue;
+		if ((uintptr_t)p != a)
+			return 0;
+		struct hdr *h = (struct hdr *)a;
+		h->cap = RW_SLOT_SIZE - RW_RECORDS_OFF;
+		if (traced(RW_SYS_REGISTER, a, RW_SLOT_SIZE, rw_text_start, rw_text_end, 0, 0) != 0) {
+			traced(__NR_munmap, a, RW_SLOT_SIZE, 0, 0, 0, 0);
+			return 0;
+		}
+		rw_slot = (char *)a;
+		rw_stack = (char *)a + RW_STACK_TOP;
+		return 1;
+	}
+	return 0;
+}
+
+// Called by the assembly entry the first time a thread makes a patched
+// syscall, on that thread's own stack.
+HIDDEN void rw_thread_start(void) {
+	if (!slot_init())
+		rw_stack = rw_spare_stack + sizeof rw_spare_stack;
+}
+
+// ---- what each buffered call writes ----
+
+struct span {
+	uintptr_t addr;
+	uint64_t len;
+};
+
+#define MAX_SPANS 64
+#define MAX_OUT (RW_SLOT_SIZE / 2)
+
+struct iov {
+	uintptr_t base;
+	uint64_t len;
+};
+
+// classify tells whether call nr with args a may go through the buffer,
+// and bounds the bytes it writes. It depends only on the arguments and
+// memory the call does not change, so recording and replay agree.
+static int classify(long nr, const long *a, uint64_t *bound) {
+	*bound = 0;
+	switch (nr) {
+	case __NR_write:
+	case __NR_pwrite64:
+	case __NR_writev:
+	case __NR_sendto:
+		// rewind's stdout and stderr stay traced: replay echoes them.
+		return a[0] != 1 && a[0] != 2;
+	case __NR_read:
+	case __NR_pread64:
+	case __NR_getdents64:
+	case __NR_readlink:
+		*bound = (uint64_t)a[2];
+		return 1;
+	case __NR_readlinkat:
+		*bound = (uint64_t)a[3];
+		return 1;
+	case __NR_getrandom:
+	case __NR_getcwd:
+		*bound = (uint64_t)a[1];
+		return 1;
+	case __NR_recvfrom:
+		*bound = (uint64_t)a[2];
+		return a[4] == 0; // without a source address
+	case __NR_readv: {
+		if (a[2] < 0 || a[2] > MAX_SPANS)
+			return 0;
+		const struct iov *v = (const struct iov *)a[1];
+		for (long i = 0; i < a[2]; i++) {
+			if (v[i].len > MAX_OUT)
+				return 0;
+			*bound += v[i].len;
+		}
+		return 1;
+	}
+	case __NR_fstat:
+	case __NR_stat:
+	case __NR_lstat:
+	case __NR_newfstatat:
+	case __NR_getrusage:
+		*bound = 144;
+		return 1;
+	case __NR_statx:
+		*bound = 256;
+		return 1;
+	case __NR_clock_gettime:
+	case __NR_nanosleep:
+	case __NR_clock_nanosleep:
+		*bound = 16;
+		return 1;
+	case __NR_gettimeofday:
+		*bound = 24;
+		return 1;
+	case __NR_time:
+	case __NR_pipe:
+	case __NR_pipe2:
+		*bound = 8;
+		return 1;
+	case __NR_copy_file_range:
+	case __NR_sendfile:
+		*bound = 16;
+		return 1;
+	case __NR_times:
+		*bound = 32;
+		return 1;
+	case __NR_uname:
+		*bound = 390;
+		return 1;
+	case __NR_sysinfo:
+		*bound = 112;
+		return 1;
+	case __NR_poll:
+		if (a[1] < 0 || a[1] > 4096)
+			return 0;
+		*bound = (uint64_t)a[1] * 8;
+		return 1;
+	case __NR_epoll_wait:
+		if (a[2] <= 0 || a[2] > 4096)
+			return 0;
+		*bound = (uint64_t)a[2] * 12;
+		return 1;
+	case __NR_ioctl:
+		*bound = 36;
+		return a[1] == 0x5401 /* TCGETS */ || a[1] == 0x541b /* FIONREAD */;
+	case __NR_fcntl:
+		return a[1] >= 1 && a[1] <= 4; // F_GETFD, F_SETFD, F_GETFL, F_SETFL
+	case __NR_futex:
+		switch (a[1] & 0x7f) {
+		case 0: // FUTEX_WAIT
+		case 1: // FUTEX_WAKE
+		case 9: // FUTEX_WAIT_BITSET
+		case 10: // FUTEX_WAKE_BITSET
+			return 1;
+		}
+		return 0;
+	case __NR_close:
+	case __NR_lseek:
+	case __NR_access:
+	case __NR_faccessat:
+	case __NR_faccessat2:
+	case __NR_open:
+	case __NR_openat:
+	case __NR_getpid:
+	case __NR_getppid:
+	case __NR_gettid:
+	case __NR_getuid:
+	case __NR_geteuid:
+	case __NR_getgid:
+	case __NR_getegid:
+	case __NR_sched_yield:
+	case __NR_fsync:
+	case __NR_fdatasync:
+	case __NR_ftruncate:
+	case __NR_truncate:
+	case __NR_unlink:
+	case __NR_unlinkat:
+	case __NR_mkdir:
+	case __NR_mkdirat:
+	case __NR_rmdir:
+	case __NR_rename:
+	case __NR_renameat:
+	case __NR_renameat2:
+	case __NR_chmod:
+	case __NR_fchmod:
+	case __NR_fchmodat:
+	case __NR_chown:
+	case __NR_fchown:
+	case __NR_lchown:
+	case __NR_fchownat:
+	case __NR_utimensat:
+	case __NR_symlink:
+	case __NR_symlinkat:
+	case __NR_link:
+	case __NR_linkat:
+	case __NR_umask:
+	case __NR_fadvise64:
+	case __NR_dup:
+	case __NR_dup2:
+	case __NR_dup3:
+	case __NR_flock:
+		return 1;
+	}
+	return 0;
+}
+
+// spans lists the memory call nr wrote, given its result; it is computed
+// again at replay from the recorded result.
+static int spans(long nr, const long *a, long ret, struct span *s) {
+	int n = 0;
+#define OUT(p, l)                                                                                          \
+	do {                                                                                               \
+		if ((p) != 0 && (l) > 0) {                                                                 \
+			s[n].addr = (uintptr_t)(p);                                                        \
+			s[n].len = (uint64_t)(l);                                                          \
+			n++;                                                                               \
+		}                                                                                          \
+	} while (0)
+	int ok = !is_err(ret);
+	switch (nr) {
+	case __NR_read:
+	case __NR_pread64:
+	case __NR_getdents64:
+	case __NR_readlink:
+	case __NR_recvfrom:
+		if (ok)
+			OUT(a[1], ret);
+		break;
+	case __NR_readlinkat:
+		if (ok)
+			OUT(a[2], ret);
+		break;
+	case __NR_getrandom:
+	case __NR_getcwd:
+		if (ok)
+			OUT(a[0], ret);
+		break;
+	case __NR_readv: {
+		const struct iov *v = (const struct iov *)a[1];
+		uint64_t left = ok ? (uint64_t)ret : 0;
+		for (long i = 0; i < a[2] && left > 0; i++) {
+			uint64_t l = v[i].len < left ? v[i].len : left;
+			OUT(v[i].base, l);
+			left -= l;
+		}
+		break;
+	}
+	case __NR_fstat:
+	case __NR_stat:
+	case __NR_lstat:
+	case __NR_getrusage:
+		if (ret == 0)
+			OUT(a[1], 144);
+		break;
+	case __NR_newfstatat:
+		if (ret == 0)
+			OUT(a[2], 144);
+		break;
+	case __NR_statx:
+		if (ret == 0)
+			OUT(a[4], 256);
+		break;
+	case __NR_clock_gettime:
+		if (ret == 0)
+			OUT(a[1], 16);
+		break;
+	case __NR_gettimeofday:
+		if (ret == 0) {
+			OUT(a[0], 16);
+			OUT(a[1], 8);
+		}
+		break;
+	case __NR_time:
+		if (ok)
+			OUT(a[0], 8);
+		break;
+	case __NR_nanosleep:
+		if (ret == -EINTR)
+			OUT(a[1], 16);
+		break;
+	case __NR_clock_nanosleep:
+		if (ret == EINTR && !(a[1] & 1 /* TIMER_ABSTIME */))
+			OUT(a[3], 16);
+		break;
+	case __NR_pipe:
+	case __NR_pipe2:
+		if (ret == 0)
+			OUT(a[0], 8);
+		break;
+	case __NR_copy_file_range:
+		if (ok) {
+			OUT(a[1], 8);
+			OUT(a[3], 8);
+		}
+		break;
+	case __NR_sendfile:
+		if (ok)
+			OUT(a[2], 8);
+		break;
+	case __NR_times:
+		if (ok)
+			OUT(a[0], 32);
+		break;
+	case __NR_uname:
+		if (ret == 0)
+			OUT(a[0], 390);
+		break;
+	case __NR_sysinfo:
+		if (ret == 0)
+			OUT(a[0], 112);
+		break;
+	case __NR_poll:
+		if (ok)
+			OUT(a[0], a[1] * 8);
+		break;
+	case __NR_epoll_wait:
+		if (ok)
+			OUT(a[1], ret * 12);
+		break;
+	case __NR_ioctl:
+		if (ret == 0)
+			OUT(a[2], a[1] == 0x5401 ? 36 : 4);
+		break;
+	}
+#undef OUT
+	return n;
+}
+
+// ---- the buffer ----
+
+static uint64_t align8(uint64_t n) { return (n + 7) & ~7UL; }
+
+// marker records that this call goes traced (the buffer is full, rewind
+// asked for a stop, or the call blocked), so replay sends it there too.
+static long marker(struct hdr *h) {
+	struct rec *r = (struct rec *)((char *)h + RW_RECORDS_OFF + h->used);
+	r->nr = RW_MARKER_TRACED;
+	r->len = 0;
+	r->ret = 0;
+	asm volatile("" ::: "memory");
+	h->used += sizeof *r;
+	return 1;
+}
+
+// diverged tells rewind that replay left the recording; it reports it.
+static long diverged(long nr, long want) {
+	traced(RW_SYS_DIVERGED, nr, want, 0, 0, 0, 0);
+	return 1;
+}
+
+// rw_handle runs (or replays) the syscall in regs (rax, rdi, rsi, rdx,
+// r10, r8, r9): it returns 0 with the result in regs[0], or 1 when the
+// call must be made traced instead.
+HIDDEN long rw_handle(long *regs) {
+	struct hdr *h = (struct hdr *)rw_slot;
+	long nr = regs[0];
+	const long *a = regs + 1;
+	uint64_t bound;
+	if (!h || !classify(nr, a, &bound) || bound > MAX_OUT)
+		return 1;
+	char *recs = (char *)h + RW_RECORDS_OFF;
+	struct span s[MAX_SPANS];
+	if (h->mode == RW_MODE_RECORD) {
+		if (h->want_stop || h->used + 2 * sizeof(struct rec) + align8(bound) > h->cap)
+			return marker(h);
+		long ret = page_call(RW_REGION + RW_UNTRACED_OFF, nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		if (ret == -RW_ABORT)
+			return marker(h); // rewind interrupted it: it blocked
+		struct rec *r = (struct rec *)(recs + h->used);
+		char *data = (char *)(r + 1);
+		uint64_t len = 0;
+		int n = spans(nr, a, ret, s);
+		for (int i = 0; i < n; i++) {
+			memcpy(data + len, (void *)s[i].addr, s[i].len);
+			len += s[i].len;
+		}
+		r->nr = (uint32_t)nr;
+		r->len = (uint32_t)len;
+		r->ret = ret;
+		asm volatile("" ::: "memory");
+		h->used += sizeof *r + align8(len);
+		regs[0] = ret;
+		return 0;
+	}
+	if (h->mode == RW_MODE_REPLAY) {
+		if (h->cursor + sizeof(struct rec) > h->used)
+			return diverged(nr, -1);
+		struct rec *r = (struct rec *)(recs + h->cursor);
+		if (r->nr == RW_MARKER_TRACED) {
+			h->cursor += sizeof *r;
+			return 1;
+		}
+		if (r->nr != (uint32_t)nr)
+			return diverged(nr, r->nr);
+		const char *data = (const char *)(r + 1);
+		uint64_t len = 0;
+		int n = spans(nr, a, r->ret, s);
+		for (int i = 0; i < n; i++)
+			len += s[i].len;
+		if (len != r->len)
+			return diverged(nr, r->nr);
+		len = 0;
+		for (int i = 0; i < n; i++) {
+			memcpy((void *)s[i].addr, data + len, s[i].len);
+			len += s[i].len;
+		}
+		h->cursor += sizeof *r + align8(len);
+		regs[0] = r->ret;
+		return 0;
+	}
+	return 1;
+}
+
+// ---- patching libc ----
+
+// The assembly entry the stubs jump to, with rcx the address to return
+// to; it returns with ZF set when the call is done (result in rax), clear
+// when the stub must make it traced. Registers other than rax, rcx and
+// r11 are kept, as the syscall instruction keeps them.
+asm(".text\n"
+    ".hidden rw_entry\n"
+    "rw_entry:\n"
+    "	mov %rsp, %r11\n"
+    "	mov rw_stack@gottpoff(%rip), %rsp\n"
+    "	mov %fs:(%rsp), %rsp\n"
+    "	test %rsp, %rsp\n"
+    "	jz 2f\n"
+    "	push %r11\n"
+    "	push %rcx\n"
+    "	push %r9\n"
+    "	push %r8\n"
+    "	push %r10\n"
+    "	push %rdx\n"
+    "	push %rsi\n"
+    "	push %rdi\n"
+    "	push %rax\n"
+    "	mov %rsp, %rdi\n"
+    "	sub $8, %rsp\n"
+    "	call rw_handle\n"
+    "	add $8, %rsp\n"
+    "	mov %rax, %r11\n"
+    "	pop %rax\n"
+    "	pop %rdi\n"
+    "	pop %rsi\n"
+    "	pop %rdx\n"
+    "	pop %r10\n"
+    "	pop %r8\n"
+    "	pop %r9\n"
+    "	pop %rcx\n"
+    "	pop %rsp\n"
+    "	test %r11, %r11\n"
+    "	jmp *%rcx\n"
+    // The thread's first buffered call: set it up on its own stack, below
+    // the red zone, then start again.
+    "2:	mov %r11, %rsp\n"
+    "	lea -128(%rsp), %rsp\n"
+    "	and $-16, %rsp\n"
+    "	push %r11\n"
+    "	push %rcx\n"
+    "	push %r9\n"
+    "	push %r8\n"
+    "	push %r10\n"
+    "	push %rdx\n"
+    "	push %rsi\n"
+    "	push %rdi\n"
+    "	push %rax\n"
+    "	sub $8, %rsp\n"
+    "	call rw_thread_start\n"
+    "	add $8, %rsp\n"
+    "	pop %rax\n"
+    "	pop %rdi\n"
+    "	pop %rsi\n"
+    "	pop %rdx\n"
+    "	pop %r10\n"
+    "	pop %r8\n"
+    "	pop %r9\n"
+    "	pop %rcx\n"
+    "	pop %r11\n"
+    "	mov %r11, %rsp\n"
+    "	jmp rw_entry\n");
+
+HIDDEN void rw_entry(void);
+
+// The instructions glibc puts after its syscall instructions; the pair is
+// replaced by a jump to a stub that runs both.
+static const struct pattern {
+	uint8_t len;
+	uint8_t bytes[8];
+} patterns[] = {
+	{8, {0x0f, 0x05, 0x48, 0x3d, 0x00, 0xf0, 0xff, 0xff}}, // syscall; cmp $-4096,%rax
+	{8, {0x0f, 0x05, 0x48, 0x3d, 0x01, 0xf0, 0xff, 0xff}}, // syscall; cmp $-4095,%rax
+	{7, {0x0f, 0x05, 0x3d, 0x00, 0xf0, 0xff, 0xff}},       // syscall; cmp $-4096,%eax
+};
+
+#define STUB_SIZE 48
+
+static int match(const uint8_t *p, const struct pattern *pt) {
+	for (int i = 0; i < pt->len; i++)
+		if (p[i] != pt->bytes[i])
+			return 0;
+	return 1;
+}
+
+static const struct pattern *site_at(const uint8_t *p) {
+	for (unsigned i = 0; i < sizeof patterns / sizeof patterns[0]; i++)
+		if (match(p, &patterns[i]))
+			return &patterns[i];
+	return 0;
+}
+
+static void put32(uint8_t *p, int32_t v) { memcpy(p, &v, 4); }
+
+static int fits(intptr_t d) { return d >= INT32_MIN && d <= INT32_MAX; }
+
+// write_stub writes the stub for a site with pattern pt: it enters
+// rw_entry, makes the call traced if told to, then runs the displaced
+// compare and jumps back after the site.
+static int write_stub(uint8_t *stub, uint8_t *site, const struct pattern *pt) {
+	uint8_t *p = stub;
+	static const uint8_t lea_rcx[] = {0x48, 0x8d, 0x0d, 14, 0, 0, 0}; // lea 14(%rip),%rcx
+	memcpy(p, lea_rcx, sizeof lea_rcx);
+	p += sizeof lea_rcx;
+	static const uint8_t jmp_abs[] = {0xff, 0x25, 0, 0, 0, 0}; // jmp *0(%rip)
+	memcpy(p, jmp_abs, sizeof jmp_abs);
+	p += sizeof jmp_abs;
+	uintptr_t entry = (uintptr_t)rw_entry;
+	memcpy(p, &entry, 8);
+	p += 8;
+	*p++ = 0x74; // jz over the syscall
+	*p++ = 0x02;
+	*p++ = 0x0f; // syscall (traced)
+	*p++ = 0x05;
+	memcpy(p, pt->bytes + 2, pt->len - 2u); // the compare
+	p += pt->len - 2;
+	intptr_t back = (intptr_t)(site + pt->len) - (intptr_t)(p + 5);
+	if (!fits(back))
+		return 0;
+	*p++ = 0xe9;
+	put32(p, (int32_t)back);
+	return 1;
+}
+
+struct range {
+	uintptr_t start, end;
+};
+
+static uintptr_t hex(const char **s) {
+	uintptr_t v = 0;
+	for (;; (*s)++) {
+		char c = **s;
+		if (c >= '0' && c <= '9')
+			v = v * 16 + (uintptr_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v * 16 + (uintptr_t)(c - 'a' + 10);
+		else
+			return v;
+	}
+}
+
+static int ends_with(const char *s, const char *e, const char *suffix) {
+	size_t n = 0;
+	while (suffix[n])
+		n++;
+	if ((size_t)(e - s) < n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (e[-(long)n + (long)i] != suffix[i])
+			return 0;
+	return 1;
+}
+
+static char maps_buf[64 << 10];
+
+// read_maps finds libc's executable mapping and this library's own.
+static int read_maps(struct range *libc, struct range *self) {
+	long fd = traced(__NR_open, (long)"/proc/self/maps", 0, 0, 0, 0, 0);
+	if (is_err(fd))
+		return 0;
+	long n = 0, r;
+	while (n < (long)sizeof maps_buf - 1 &&
+	       (r = traced(__NR_read, fd, (long)(maps_buf + n), (long)sizeof maps_buf - 1 - n, 0, 0, 0)) > 0)
+		n += r;
+	traced(__NR_close, fd, 0, 0, 0, 0, 0);
+	maps_buf[n] = 0;
+	uintptr_t me = (uintptr_t)rw_handle;
+	for (const char *line = maps_buf; *line;) {
+		const char *end = line;
+		while (*end && *end != '\n')
+			end++;
+		const char *s = line;
+		uintptr_t start = hex(&s);
+		s++;
+		uintptr_t stop = hex(&s);
+		s++;
+		int exec = s[2] == 'x';
+		if (exec && me >= start && me < stop) {
+			self->start = start;
+			self->end = stop;
+		}
+		if (exec && ends_with(line, end, "/libc.so.6")) {
+			libc->start = start;
+			libc->end = stop;
+		}
+		line = *end ? end + 1 : end;
+	}
+	return libc->start != 0 && self->start != 0;
+}
+
+// patch replaces libc's syscall sites with jumps to stubs placed within
+// reach of a 32-bit jump.
+static void patch(struct range libc) {
+	int sites = 0;
+	for (uint8_t *p = (uint8_t *)libc.start; p + 8 <= (uint8_t *)libc.end; p++)
+		if (p[0] == 0x0f && p[1] == 0x05 && site_at(p))
+			sites++;
+	if (sites == 0)
+		return;
+	uint64_t size = ((uint64_t)sites * STUB_SIZE + 4095) & ~4095UL;
+	uintptr_t stubs = 0;
+	for (uintptr_t hint = (libc.start - size - (1 << 20)) & ~4095UL; hint > libc.start - (1UL << 30); hint -= 1 << 20) {
+		long p = traced(__NR_mmap, hint, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if ((uintptr_t)p == hint) {
+			stubs = hint;
+			break;
+		}
+	}
+	if (!stubs)
+		return;
+	uintptr_t text = libc.start, text_len = libc.end - libc.start;
+	if (traced(__NR_mprotect, text, text_len, PROT_READ | PROT_WRITE | PROT_EXEC, 0, 0, 0) != 0)
+		return;
+	uint8_t *stub = (uint8_t *)stubs;
+	for (uint8_t *p = (uint8_t *)libc.start; p + 8 <= (uint8_t *)libc.end; p++) {
+		const struct pattern *pt;
+		if (p[0] != 0x0f || p[1] != 0x05 || !(pt = site_at(p)))
+			continue;
+		intptr_t to = (intptr_t)stub - (intptr_t)(p + 5);
+		if (!fits(to) || !write_stub(stub, p, pt))
+			continue;
+		p[0] = 0xe9;
+		put32(p + 1, (int32_t)to);
+		for (int i = 5; i < pt->len; i++)
+			p[i] = 0x90; // never run: the stub returns past them
+		stub += STUB_SIZE;
+		p += pt->len - 1;
+	}
+	traced(__NR_mprotect, text, text_len, PROT_READ | PROT_EXEC, 0, 0, 0);
+	traced(__NR_mprotect, stubs, size, PROT_READ | PROT_EXEC, 0, 0, 0);
+}
+
+// ---- start-up ----
+
+// The code page: the untraced site, then the traced one.
+static int map_code_page(void) {
+	long p = sys6(__NR_mmap, RW_REGION, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if ((uintptr_t)p != RW_REGION)
+		return 0;
+	static const uint8_t site[] = {0x0f, 0x05, 0xc3}; // syscall; ret
+	memcpy((uint8_t *)RW_REGION + RW_UNTRACED_OFF, site, sizeof site);
+	memcpy((uint8_t *)RW_REGION + RW_TRACED_OFF, site, sizeof site);
+	return sys6(__NR_mprotect, RW_REGION, 4096, PROT_READ | PROT_EXEC, 0, 0, 0) == 0;
+}
+
+// install_filter lets syscalls from the untraced site run without a
+// ptrace stop; every other one stops (SECCOMP_RET_TRACE). Filters last
+// across exec, so a process that has one already keeps it.
+static void install_filter(void) {
+	if (traced(__NR_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0) != 0)
+		return;
+	uint64_t ip = RW_REGION + RW_UNTRACED_OFF + 2;
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ip, 0, 2),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(ip >> 32), 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof f / sizeof f[0], f};
+	traced(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
+	traced(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, (long)&prog, 0, 0, 0);
+}
+
+__attribute__((constructor)) static void rw_init(void) {
+	if (!map_code_page())
+		return;
+	struct range libc = {0, 0}, self = {0, 0};
+	if (!read_maps(&libc, &self))
+		return;
+	rw_text_start = self.start;
+	rw_text_end = self.end;
+	if (!slot_init()) { // not recording or replaying with rewind: stay out of the way
+		sys6(__NR_munmap, RW_REGION, 4096, 0, 0, 0, 0);
+		return;
+	}
+	install_filter();
+	patch(libc);
+}

@@ -1,0 +1,99 @@
+package preload
+
+import (
+	_ "embed"
+	"encoding/binary"
+)
+
+// The layout of csrc/layout.h (TestLayout checks they agree).
+const (
+	Region       = 0x6f7e00000000 // the code page, then the buffer slots
+	UntracedOff  = 0              // syscall; ret: lets calls through
+	TracedOff    = 8              // syscall; ret: stops like any other
+	Slots        = Region + 0x100000
+	SlotSize     = 0x120000
+	MaxSlots     = 1024
+	RecordsOff   = 0x11000
+	SysRegister  = 0x525701 // (slot, size, text start, text end)
+	SysDiverged  = 0x525702 // (nr, recorded nr)
+	Abort        = 0x5257   // -Abort: the result of an interrupted untraced call
+	MarkerTraced = 0xffffffff
+	ModeRecord   = 1
+	ModeReplay   = 2
+
+	// RegionEnd bounds the code page and every slot: memory digests leave
+	// it out, since the buffers differ between recording and replay.
+	RegionEnd = Slots + MaxSlots*SlotSize
+	// UntracedIP is the instruction pointer after the untraced syscall;
+	// TracedIP after the library's own traced one.
+	UntracedIP = Region + UntracedOff + 2
+	TracedIP   = Region + TracedOff + 2
+)
+
+// Header field offsets in a slot.
+const (
+	hdrMode     = 0
+	hdrWantStop = 4
+	hdrUsed     = 8
+	hdrCursor   = 16
+	hdrCap      = 24
+	HeaderSize  = 32
+	recordSize  = 16 // nr, len, ret
+)
+
+//go:embed librewind_preload.so
+var Library []byte
+
+// Header is a slot's header.
+type Header struct {
+	Mode, WantStop uint32
+	Used, Cursor   uint64
+	Cap            uint64
+}
+
+// Encode returns the header's bytes.
+func (h Header) Encode() []byte {
+	b := make([]byte, HeaderSize)
+	le := binary.LittleEndian
+	le.PutUint32(b[hdrMode:], h.Mode)
+	le.PutUint32(b[hdrWantStop:], h.WantStop)
+	le.PutUint64(b[hdrUsed:], h.Used)
+	le.PutUint64(b[hdrCursor:], h.Cursor)
+	le.PutUint64(b[hdrCap:], h.Cap)
+	return b
+}
+
+// DecodeHeader reads a header from b (HeaderSize bytes).
+func DecodeHeader(b []byte) Header {
+	le := binary.LittleEndian
+	return Header{Mode: le.Uint32(b[hdrMode:]), WantStop: le.Uint32(b[hdrWantStop:]),
+		Used: le.Uint64(b[hdrUsed:]), Cursor: le.Uint64(b[hdrCursor:]), Cap: le.Uint64(b[hdrCap:])}
+}
+
+// InRegion tells whether addr is in the code page or a slot.
+func InRegion(addr uint64) bool { return addr >= Region && addr < RegionEnd }
+
+// Record is one buffered call as the library wrote it.
+type Record struct {
+	Nr   uint32
+	Ret  int64
+	Data []byte
+}
+
+// Records decodes the records in b (a slot's used bytes).
+func Records(b []byte) []Record {
+	var rs []Record
+	le := binary.LittleEndian
+	for len(b) >= recordSize {
+		r := Record{Nr: le.Uint32(b), Ret: int64(le.Uint64(b[8:]))}
+		n := uint64(le.Uint32(b[4:]))
+		b = b[recordSize:]
+		if n > uint64(len(b)) {
+			break
+		}
+		r.Data = b[:n]
+		rs = append(rs, r)
+		b = b[min(uint64(len(b)), (n+7)&^7):]
+	}
+	return rs
+}
