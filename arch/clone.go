@@ -11,6 +11,7 @@ const (
 	CloneVM         = 0x100
 	CloneVfork      = 0x4000
 	CloneThread     = 0x10000
+	CloneSettls     = 0x80000
 	CloneChildSetid = 0x01000000
 )
 

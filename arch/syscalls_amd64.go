@@ -490,10 +490,22 @@ func init() {
 	}
 }
 
+// Calls rewind's syscall buffer library (package preload) makes: numbers
+// no kernel knows, recorded and emulated like syscalls.
+const (
+	SysRewindRegister = 0x525701 // register a thread's buffer slot
+	SysRewindDiverged = 0x525702 // replay left the recording
+)
+
+var ownCalls = map[uint64]*Syscall{
+	SysRewindRegister: {SysRewindRegister, "rewind_register", Emulate, nil},
+	SysRewindDiverged: {SysRewindDiverged, "rewind_diverged", Emulate, nil},
+}
+
 // LookupSyscall returns the syscall numbered nr, or nil if unknown.
 func LookupSyscall(nr uint64) *Syscall {
 	if nr >= uint64(len(syscallsByNr)) {
-		return nil
+		return ownCalls[nr]
 	}
 	return syscallsByNr[nr]
 }

@@ -41,6 +41,9 @@ func TestLayout(t *testing.T) {
 	if seen != len(want) {
 		t.Errorf("found %d of the %d constants in layout.h", seen, len(want))
 	}
+	if SysRegister != arch.SysRewindRegister || SysDiverged != arch.SysRewindDiverged {
+		t.Error("the library's call numbers differ from arch's")
+	}
 }
 
 // TestLibraryUpToDate rebuilds the library and compares it with the one

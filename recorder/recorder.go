@@ -37,6 +37,7 @@ type Options struct {
 	Stderr   *os.File
 	TraceDir string
 	CPUID    CPUIDMode
+	Ticks    TickMode // how positions are counted: see ticks.go
 	// Warn receives warnings meant for the user.
 	Warn func(string)
 	// Started is called with the program's pid once it runs.
@@ -44,6 +45,9 @@ type Options struct {
 	// Chaos randomizes scheduling decisions and timeslices, so rare
 	// interleavings of threads show up (still recorded exactly).
 	Chaos bool
+	// NoSyscallBuffer records without the in-process syscall buffer
+	// (package preload): every syscall stops in ptrace.
+	NoSyscallBuffer bool
 }
 
 // Result is what a finished recording reports.
@@ -53,6 +57,8 @@ type Result struct {
 	// Preemptions counts threads stopped between syscalls (soft mode:
 	// each is found again by its fingerprint at replay).
 	Preemptions int
+	// Buffered counts the calls made through the syscall buffer.
+	Buffered int64
 }
 
 // UnsupportedError means the program did something rewind cannot record
@@ -100,15 +106,29 @@ func record(opts Options) (Result, error) {
 	case CPUIDAuto, "":
 		r.cpuidTrap = ProbeCPUIDFaulting() == nil
 	}
+	// Only soft mode is implemented: recordMode never yields "ticks" yet.
+	mode, note, err := recordMode(opts.Ticks, probeTicks)
+	if err != nil {
+		return Result{}, err
+	}
+	if note != "" {
+		r.warn(note)
+	}
 	uname := unix.Utsname{}
 	unix.Uname(&uname)
 	h := &trace.Header{
-		RewindVersion: Version, Mode: "soft", Created: time.Now().UTC(),
+		RewindVersion: Version, Mode: mode, Created: time.Now().UTC(),
 		Kernel: unix.ByteSliceToString(uname.Release[:]), CPU: trace.HostCPU(), CPUIDTrapped: r.cpuidTrap,
 		Exe: opts.Path, Args: opts.Args, Env: opts.Env, Cwd: opts.Dir,
 	}
 	h.PinnedCPU = pickCPU()
-	t, err := tracee.Spawn(tracee.SpawnOptions{Path: opts.Path, Argv: opts.Args, Env: opts.Env, Dir: opts.Dir,
+	if !opts.NoSyscallBuffer {
+		if h.Env, err = withPreload(opts.Env, opts.TraceDir); err != nil {
+			return Result{}, err
+		}
+		h.SyscallBuffer = true
+	}
+	t, err := tracee.Spawn(tracee.SpawnOptions{Path: opts.Path, Argv: opts.Args, Env: h.Env, Dir: opts.Dir,
 		Files: []*os.File{opts.Stdin, opts.Stdout, opts.Stderr}, CPU: h.PinnedCPU})
 	if err != nil {
 		return Result{}, &StartError{err}
@@ -131,7 +151,7 @@ func record(opts Options) (Result, error) {
 		w.Close(false)
 		return res, err
 	}
-	res.Frames, res.Preemptions = w.Frames, r.preemptions
+	res.Frames, res.Preemptions, res.Buffered = w.Frames, r.preemptions, r.buffered
 	return res, w.Close(true)
 }
 

@@ -44,6 +44,7 @@ type recording struct {
 	rootPid     int
 	status      unix.WaitStatus // the root process's end
 	preemptions int
+	buffered    int64 // calls made through the syscall buffer
 	lastRun     map[int]int // process → its thread resumed last
 	rng         *rand.Rand
 	// stdout and stderr identify the recording's output files.
@@ -98,6 +99,13 @@ type task struct {
 	execFrom        int    // the thread whose exec this leader carries on
 	execSeen        bool
 	sliceStart      time.Time
+	slice           time.Duration // how long it may run this time
+	retrySoon       bool          // a preemption failed: the next slice is short
+	yieldSoon       bool          // … and it gives way at its next traced call
+	buf             bufferState
+	// unclaimed: its first stop came before its creator's clone event,
+	// which tells what it inherits; it is not run before.
+	unclaimed bool
 }
 
 type pendingSignal struct {
@@ -231,7 +239,7 @@ func (r *recording) pick() *task {
 	var readyTasks []*task
 	next := 0
 	for _, tid := range r.order {
-		if t := r.tasks[tid]; t.state == ready {
+		if t := r.tasks[tid]; t.state == ready && !t.unclaimed {
 			readyTasks = append(readyTasks, t)
 		}
 		if tid == r.last {
@@ -261,7 +269,11 @@ func (r *recording) othersReady() bool {
 func (r *recording) resume(t *task) error {
 	sig := t.sig
 	t.sig = 0
-	if err := t.Syscall(sig); err == unix.ESRCH {
+	resume := t.Syscall
+	if t.buf.filtered && !t.inSyscall {
+		resume = t.Cont // the filter stops it at its next traced call
+	}
+	if err := resume(sig); err == unix.ESRCH {
 		t.state = exiting // killed meanwhile: its end is on the way
 		return nil
 	} else if err != nil {
@@ -275,7 +287,14 @@ func (r *recording) resume(t *task) error {
 	default:
 		t.state = running
 	}
-	t.sliceStart = time.Now()
+	t.sliceStart, t.slice = time.Now(), timeslice
+	if r.opts.Chaos {
+		t.slice = time.Duration(1+r.rng.IntN(20)) * time.Millisecond
+	}
+	if t.retrySoon {
+		t.slice, t.retrySoon = time.Millisecond, false
+	}
+	t.buf.pollWait = 100 * time.Microsecond
 	return nil
 }
 
@@ -293,11 +312,12 @@ func (r *recording) timeout() time.Duration {
 		}
 		return blockCheck
 	case running:
-		slice := timeslice
-		if r.opts.Chaos {
-			slice = time.Duration(1+r.rng.IntN(20)) * time.Millisecond
+		left := c.slice - time.Since(c.sliceStart)
+		if c.buf.slot != 0 {
+			// A buffered call may block: look again soon.
+			left = min(left, c.buf.pollWait)
 		}
-		return max(slice-time.Since(c.sliceStart), time.Microsecond)
+		return max(left, time.Microsecond)
 	}
 	return 0
 }
@@ -337,6 +357,14 @@ func (r *recording) expired() error {
 		r.cur = nil
 		return r.write(f)
 	case running:
+		if time.Since(c.sliceStart) < c.slice {
+			// A check for a buffered call that blocked: it is interrupted
+			// and made again traced (abortUntraced).
+			if !blockedInBuffer(c.Pid) {
+				c.buf.pollWait = min(2*c.buf.pollWait, 10*time.Millisecond)
+				return nil
+			}
+		}
 		c.stopSent = true
 		if err := unix.Tgkill(c.tgid, c.Pid, unix.SIGSTOP); err != nil && err != unix.ESRCH {
 			return fmt.Errorf("preempting thread %d: %w", c.Pid, err)
@@ -368,6 +396,7 @@ func (r *recording) event(ev tracee.Event) error {
 			return err
 		}
 		t = r.addTask(p, starting)
+		t.unclaimed = true
 	}
 	switch {
 	case ws.Exited() || ws.Signaled():
@@ -390,6 +419,14 @@ func (r *recording) event(ev tracee.Event) error {
 		} else {
 			err = r.syscallExit(t)
 		}
+	case sig == tracee.StopSyscall && t.buf.untraced:
+		t.buf.untraced = false // the exit of the library's own call
+	case sig == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_SECCOMP:
+		// With the filter, the entry of a traced call (else the program's
+		// own filter, after the entry stop).
+		if t.buf.filtered && !t.inSyscall {
+			err = r.syscallEntry(t)
+		}
 	case sig == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_EXEC:
 		err = r.execEvent(t)
 	case tracee.CloneEvent(ws):
@@ -410,12 +447,21 @@ func (r *recording) cloned(t *task) error {
 		return err
 	}
 	t.child = int(msg)
-	if r.tasks[int(msg)] == nil {
+	child := r.tasks[int(msg)]
+	if child == nil {
 		p, err := tracee.Adopt(int(msg))
 		if err != nil {
 			return err
 		}
-		r.addTask(p, starting)
+		child = r.addTask(p, starting)
+	}
+	child.unclaimed = false
+	// The filter is inherited; so is the buffer slot, unless the child
+	// is a thread with its own TLS, which registers its own.
+	flags, _ := arch.CloneFlags(t.entry.Orig_rax, arch.SyscallArgs(&t.entry), t)
+	child.buf.filtered, child.buf.text = t.buf.filtered, t.buf.text
+	if flags&arch.CloneVM == 0 || flags&arch.CloneSettls == 0 {
+		child.buf.slot = t.buf.slot
 	}
 	return nil
 }
@@ -433,6 +479,7 @@ func (r *recording) execEvent(t *task) error {
 		}
 	}
 	t.execSeen = true
+	t.buf.slot, t.buf.text = 0, [2]uint64{} // a new image: its library registers anew
 	return t.ReopenMem()
 }
 

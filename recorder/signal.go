@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"rewind/arch"
+	"rewind/preload"
 	"rewind/trace"
 	"rewind/tracee"
 )
@@ -54,8 +55,20 @@ func (r *recording) signal(t *task, signo int) error {
 			return err
 		}
 	}
+	ours := signo == int(unix.SIGSTOP) && t.stopSent && fromRewind(info)
+	aborted, err := abortUntraced(t, &regs)
+	if err != nil {
+		return err
+	}
+	if ours && (aborted || t.inLibrary(regs.Rip)) {
+		// Not a point replay can find: a blocked buffered call is made
+		// again traced, where the thread can give way; else try again
+		// soon.
+		t.stopSent, t.retrySoon, t.yieldSoon = false, true, true
+		return r.askStop(t)
+	}
 	atBoundary := t.boundary && regs == t.boundaryRegs
-	if signo == int(unix.SIGSTOP) && t.stopSent && fromRewind(info) {
+	if ours {
 		t.stopSent = false
 		return r.preempted(t, regs, atBoundary)
 	}
@@ -78,7 +91,10 @@ func (r *recording) signal(t *task, signo int) error {
 		// the point: hold it until the thread's next syscall or
 		// preemption.
 		t.pending = append(t.pending, pendingSignal{signo, info})
-		return nil
+		return r.askStop(t)
+	}
+	if err := r.flush(t, regs.Rip); err != nil {
+		return err
 	}
 	if err := r.write(f); err != nil {
 		return err
@@ -98,10 +114,20 @@ func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) er
 		if regs, err = r.toPatchable(t, regs); err != nil {
 			return err
 		}
+		if t.inLibrary(regs.Rip) {
+			t.retrySoon = true // stepped into the library: later
+			if r.cur == nil {
+				r.cur = t
+			}
+			return nil
+		}
+		if err := r.flush(t, regs.Rip); err != nil {
+			return err
+		}
 		if err := r.settle(t); err != nil {
 			return err
 		}
-		digest, maps, err := t.MemDigest(tracee.DigestOptions{PerMap: debugSched})
+		digest, maps, err := t.MemDigest(tracee.DigestOptions{Skip: [][2]uint64{{preload.Region, preload.RegionEnd}}, PerMap: debugSched})
 		if debugSched {
 			fmt.Fprintf(os.Stderr, "sched: preempt %d at %#x: %q\n", t.Pid, regs.Rip, maps)
 		}
@@ -248,6 +274,9 @@ func (r *recording) emulateInsn(t *task, regs unix.PtraceRegs) (bool, error) {
 		return false, nil
 	}
 	if err := t.SetRegs(&after); err != nil {
+		return true, err
+	}
+	if err := r.flush(t, regs.Rip); err != nil {
 		return true, err
 	}
 	// A recorded point too: replay sets these registers there.

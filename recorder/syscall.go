@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"rewind/arch"
+	"rewind/preload"
 	"rewind/trace"
 	"rewind/tracee"
 )
@@ -22,6 +23,15 @@ func (r *recording) syscallEntry(t *task) error {
 	if err != nil {
 		return err
 	}
+	if regs.Rip == preload.UntracedIP {
+		// No filter lets it through (the program has its own): the
+		// library records it itself.
+		t.buf.untraced = true
+		return nil
+	}
+	if err := r.flush(t, regs.Rip); err != nil {
+		return err
+	}
 	t.inSyscall, t.entry, t.disabled, t.restart, t.entered, t.boundary = true, regs, false, false, false, false
 	t.child = 0
 	nr := regs.Orig_rax
@@ -30,6 +40,9 @@ func (r *recording) syscallEntry(t *task) error {
 		return &UnsupportedError{Frame: r.w.Frames, What: fmt.Sprintf("unknown syscall number %d", nr)}
 	}
 	t.entryInfo = sc
+	if nr == unix.SYS_SECCOMP && regs.Rip == preload.TracedIP {
+		return nil // the library installs rewind's filter
+	}
 	if why, ok := unsupported[nr]; ok {
 		return &UnsupportedError{Frame: r.w.Frames, What: fmt.Sprintf("the program called %s: %s", sc.Name, why)}
 	}
@@ -208,6 +221,21 @@ func (r *recording) syscallExit(t *task) error {
 		if err := r.fileMapping(t, f, &entry); err != nil {
 			return err
 		}
+	case sc.Nr == arch.SysRewindRegister:
+		if err := r.register(t, f); err != nil {
+			return err
+		}
+		after.Rax = 0
+		if err := t.SetRegs(&after); err != nil {
+			return err
+		}
+	case sc.Nr == unix.SYS_SECCOMP && f.Result == 0:
+		// rewind's filter, for every thread of the process (TSYNC).
+		for _, o := range r.tasks {
+			if o.tgid == t.tgid {
+				o.buf.filtered = true
+			}
+		}
 	}
 	const errRestartBlock = -516 // ERESTART_RESTARTBLOCK: may resume as restart_syscall
 	if f.Result == errRestartBlock && sc.Nr != arch.SysRestartSyscall {
@@ -234,7 +262,12 @@ func (r *recording) syscallExit(t *task) error {
 		after, _ = t.Regs()
 	}
 	t.boundary, t.boundaryRegs = true, after
-	if r.opts.Chaos && t == r.cur && r.rng.IntN(4) == 0 {
+	switch {
+	case t != r.cur:
+	case sc.Nr == unix.SYS_SCHED_YIELD, t.yieldSoon:
+		t.yieldSoon = false
+		r.cur = nil // it gives way here: a point as cheap to replay as any
+	case r.opts.Chaos && r.rng.IntN(4) == 0:
 		r.cur = nil // switch at this syscall boundary: cheap to replay
 	}
 	return nil

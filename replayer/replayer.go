@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"rewind/arch"
+	"rewind/preload"
 	"rewind/trace"
 	"rewind/tracee"
 )
@@ -100,6 +101,10 @@ func Open(dir string, opts Options) (*Session, error) {
 	r, err := trace.Open(dir)
 	if err != nil {
 		return nil, err
+	}
+	if err := checkHeaderMode(r.Header); err != nil { // ticks.go
+		r.Close()
+		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	s := &Session{opts: opts, r: r, dir: dir, bps: map[uint64]byte{}, user: map[uint64]bool{}, files: map[string]string{},
 		checkpoints: map[int]Checkpoint{}, protectedNow: map[uint64]int{}, pageOrig: map[uint64]int{}, snapEvery: firstSnapSpacing, ours: map[int]bool{},
@@ -266,6 +271,8 @@ func (s *Session) Step() error {
 		err = s.enter(f)
 	case trace.KindPreempt:
 		err = s.preempt(f)
+	case trace.KindBuffered:
+		err = s.buffered(f)
 	case trace.KindExit:
 		if f.Flags&trace.FlagThread != 0 {
 			err = s.threadExit(f)
@@ -284,6 +291,24 @@ func (s *Session) Step() error {
 		s.maybeSnapshot()
 	}
 	return nil
+}
+
+// buffered loads the calls a thread made through the syscall buffer into
+// its slot, where the library takes their results from.
+func (s *Session) buffered(f *trace.Frame) error {
+	for _, w := range f.Mem {
+		if err := s.t.WriteMem(w.Addr, w.Data); err != nil {
+			return s.diverged(f, "loading the syscall buffer", "", err.Error())
+		}
+	}
+	return nil
+}
+
+func bufferedName(nr uint64) string {
+	if uint32(nr) == uint32(preload.MarkerTraced) || int64(nr) == -1 {
+		return "no buffered call"
+	}
+	return arch.SyscallName(nr)
 }
 
 // peek returns the next frame without consuming it.
@@ -412,6 +437,9 @@ func (s *Session) describeStop(ws unix.WaitStatus) string {
 			d = "a syscall"
 			if r, err := s.t.Regs(); err == nil {
 				d = fmt.Sprintf("syscall %s at %#x", arch.SyscallName(r.Orig_rax), r.Rip)
+				if r.Orig_rax == arch.SysRewindDiverged {
+					d = fmt.Sprintf("%s through the syscall buffer where the recording has %s", arch.SyscallName(r.Rdi), bufferedName(r.Rsi))
+				}
 			}
 		} else if r, err := s.t.Regs(); err == nil {
 			d += fmt.Sprintf(" at %#x", r.Rip)
@@ -440,7 +468,10 @@ func (s *Session) syscall(f *trace.Frame) error {
 	if sc == nil {
 		return s.diverged(f, "unknown syscall in trace", "", "")
 	}
-	emulate := sc.Policy == arch.Emulate || sc.Policy == arch.Disable || f.Flags&(trace.FlagRestart|trace.FlagDisabled) != 0
+	// seccomp: only the syscall buffer's filter is recorded; replay runs
+	// without it.
+	emulate := sc.Policy == arch.Emulate || sc.Policy == arch.Disable || f.Flags&(trace.FlagRestart|trace.FlagDisabled) != 0 ||
+		f.Nr == unix.SYS_SECCOMP
 	if mask, ok := s.tempMask(f, &regs); ok && emulate {
 		return s.suspend(f, regs, mask)
 	}

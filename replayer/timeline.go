@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"rewind/preload"
 	"rewind/trace"
 	"rewind/tracee"
 )
@@ -39,9 +40,16 @@ type fingerprint struct {
 func (s *Session) memHash() ([sha256.Size]byte, []string, error) {
 	d, maps, err := s.t.MemDigest(tracee.DigestOptions{
 		Extra:  func(p uint64) bool { _, ok := s.protectedNow[p]; return ok },
-		Skip:   s.ownMapping,
+		Skip:   s.digestSkip(),
 		PerMap: os.Getenv("REWIND_DEBUG_MARKS") != ""})
 	return d, maps, err
+}
+
+// digestSkip lists memory left out of digests: the range rewind mapped
+// for a while, and the syscall buffer's, whose contents differ between
+// recording and replay.
+func (s *Session) digestSkip() [][2]uint64 {
+	return [][2]uint64{s.ownMapping, {preload.Region, preload.RegionEnd}}
 }
 
 func (s *Session) fingerprint() (fingerprint, error) {

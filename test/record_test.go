@@ -9,7 +9,7 @@ package test
 //     signal N killed it), 127 if PROG is missing.
 //   - The trace goes to DIR, else $REWIND_TRACE_DIR/<exe>-N, else
 //     ~/.local/share/rewind/<exe>-N, with a latest-trace symlink beside it.
-//     It holds header.json ("format_version": 2), events and files/, and an
+//     It holds header.json ("format_version"), events and files/, and an
 //     incomplete marker only while recording.
 //   - rewind replay -a [TRACE] re-emits what the program wrote to fds 1
 //     and 2 and exits with the recorded status; 124 on divergence, 125 for
@@ -27,8 +27,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"rewind/trace"
 )
 
 func TestMain(m *testing.M) {
@@ -193,7 +196,7 @@ func checkTraceDir(t *testing.T, dir string) {
 	if err != nil {
 		t.Errorf("trace: %v", err)
 	} else if !formatVersion.Match(header) {
-		t.Errorf("trace header.json has no \"format_version\": 2:\n%s", header)
+		t.Errorf("trace header.json has the wrong \"format_version\":\n%s", header)
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "events")); err != nil {
 		t.Errorf("trace: %v", err)
@@ -210,7 +213,7 @@ func checkTraceDir(t *testing.T, dir string) {
 	}
 }
 
-var formatVersion = regexp.MustCompile(`"format_version"\s*:\s*2\b`)
+var formatVersion = regexp.MustCompile(`"format_version"\s*:\s*` + strconv.Itoa(trace.FormatVersion) + `\b`)
 
 // programStderr drops rewind's own lines (prefixed "rewind:") from stderr.
 func programStderr(b []byte) []byte {
@@ -379,7 +382,7 @@ func TestBadInput(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !formatVersion.Match(b) {
-				t.Fatalf("header.json has no \"format_version\": 2:\n%s", b)
+				t.Fatalf("header.json has the wrong \"format_version\":\n%s", b)
 			}
 			b = formatVersion.ReplaceAll(b, []byte(`"format_version": 999`))
 			if err := os.WriteFile(header, b, 0o644); err != nil {

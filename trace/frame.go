@@ -39,10 +39,14 @@ const (
 	// mode: replay finds the point by this fingerprint) and Stack the
 	// bytes at the stack pointer (loop counters kept in memory).
 	KindPreempt
+	// KindBuffered: the syscalls thread Tid made through the syscall
+	// buffer (package preload) since its previous frame, before its next
+	// one. Mem loads them into its buffer slot for replay.
+	KindBuffered
 )
 
 var kindNames = [...]string{KindExec: "exec", KindSyscall: "syscall", KindSignal: "signal", KindInsn: "insn", KindExit: "exit",
-	KindEnter: "enter", KindPreempt: "preempt"}
+	KindEnter: "enter", KindPreempt: "preempt", KindBuffered: "buffered"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) && kindNames[k] != "" {
@@ -184,6 +188,8 @@ func AppendFrame(b []byte, f *Frame) []byte {
 	case KindPreempt:
 		b = appendBytes(b, f.Digest)
 		b = appendBytes(b, f.Stack)
+	case KindBuffered:
+		b = appendMem(b, f.Mem)
 	}
 	return b
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // FormatVersion is the version of the trace format this package writes.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // File names inside a trace directory.
 const (
@@ -35,11 +35,14 @@ type Header struct {
 	CPUIDTrapped bool `json:"cpuid_trapped"`
 	// PinnedCPU is the CPU the program ran on; replay pins it to the
 	// same one, as CPUID answers differ between cores.
-	PinnedCPU int      `json:"pinned_cpu"`
-	Exe       string   `json:"exe"` // absolute path of the program as recorded
-	Args      []string `json:"args"`
-	Env       []string `json:"env"`
-	Cwd       string   `json:"cwd"`
+	PinnedCPU int `json:"pinned_cpu"`
+	// SyscallBuffer is true when the program ran with the syscall buffer
+	// library (package preload) in LD_PRELOAD.
+	SyscallBuffer bool     `json:"syscall_buffer,omitempty"`
+	Exe           string   `json:"exe"` // absolute path of the program as recorded
+	Args          []string `json:"args"`
+	Env           []string `json:"env"`
+	Cwd           string   `json:"cwd"`
 }
 
 // CPU identifies the processor a trace was recorded on.

@@ -431,6 +431,8 @@ func DecodeFrame(b []byte) (*Frame, error) {
 	case KindPreempt:
 		f.Digest = d.bytes(64)
 		f.Stack = d.bytes(4096)
+	case KindBuffered:
+		f.Mem = d.mem()
 	default:
 		d.fail(fmt.Sprintf("unknown frame kind %d", f.Kind))
 	}

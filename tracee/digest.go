@@ -17,8 +17,9 @@ type DigestOptions struct {
 	// Extra pages to include although not writable (pages a debugger made
 	// read-only, so the digest does not depend on their protection).
 	Extra func(page uint64) bool
-	// Skip is a range rewind mapped itself, left out.
-	Skip [2]uint64
+	// Skip lists ranges left out: memory rewind mapped itself, which
+	// differs between recording and replay.
+	Skip [][2]uint64
 	// PerMap: also return one short digest per mapping, for diagnostics.
 	PerMap bool
 }
@@ -35,7 +36,7 @@ func (t *Proc) MemDigest(o DigestOptions) (Digest, []string, error) {
 	for _, m := range maps {
 		switch {
 		case len(m.Perms) < 2 || m.End-m.Start > 256<<20:
-		case m.Start < o.Skip[1] && m.End > o.Skip[0]:
+		case overlaps(m, o.Skip):
 		case m.Perms[1] == 'w':
 			ranges = append(ranges, m)
 		case extra != nil:
@@ -67,4 +68,13 @@ func (t *Proc) MemDigest(o DigestOptions) (Digest, []string, error) {
 	var sum Digest
 	h.Sum(sum[:0])
 	return sum, digests, nil
+}
+
+func overlaps(m Mapping, ranges [][2]uint64) bool {
+	for _, r := range ranges {
+		if m.Start < r[1] && m.End > r[0] {
+			return true
+		}
+	}
+	return false
 }

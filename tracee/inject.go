@@ -155,17 +155,21 @@ func (t *Proc) InjectFork() (*Proc, error) {
 	return c, nil
 }
 
-// resumeSyscall resumes to the next stop, discarding SIGCHLD: snapshots
-// and the processes forked from them are each other's parents, and their
-// exits must not reach the replayed program.
+// resumeSyscall resumes to the next syscall stop, discarding SIGCHLD
+// (snapshots and the processes forked from them are each other's parents,
+// and their exits must not reach the replayed program) and the stop of a
+// seccomp filter between entry and exit (the syscall buffer's).
 func (t *Proc) resumeSyscall() (unix.WaitStatus, error) {
 	for {
 		if err := t.Syscall(0); err != nil {
 			return 0, err
 		}
 		ws, err := t.Wait()
-		if err != nil || !ws.Stopped() || ws.StopSignal() != unix.SIGCHLD {
+		if err != nil || !ws.Stopped() {
 			return ws, err
+		}
+		if ws.StopSignal() != unix.SIGCHLD && !(ws.StopSignal() == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_SECCOMP) {
+			return ws, nil
 		}
 	}
 }

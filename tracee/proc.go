@@ -15,7 +15,7 @@ const addrNoRandomize = 0x0040000
 // Options passed to PTRACE_SETOPTIONS for every tracee; new threads and
 // processes inherit them and are traced from their first instruction.
 const ptraceOptions = unix.PTRACE_O_TRACESYSGOOD | unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_EXITKILL |
-	unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRACEVFORK
+	unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRACEVFORK | unix.PTRACE_O_TRACESECCOMP
 
 // Proc is one traced thread.
 type Proc struct {

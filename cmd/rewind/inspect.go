@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"rewind/arch"
+	"rewind/preload"
 	"rewind/recorder"
 	"rewind/trace"
 	"rewind/tracee"
@@ -183,9 +184,30 @@ func cmdDump(args []string) error {
 			}
 		case trace.KindPreempt:
 			fmt.Fprintf(out, "preempted at rip=%#x, memory %x…", f.Regs.Rip, f.Digest[:min(len(f.Digest), 6)])
+		case trace.KindBuffered:
+			dumpBuffered(out, f)
 		}
 		fmt.Fprintln(out)
 	})
+}
+
+// dumpBuffered lists the calls in a buffered frame, one line each.
+func dumpBuffered(out io.Writer, f *trace.Frame) {
+	var recs []preload.Record
+	if len(f.Mem) == 2 {
+		recs = preload.Records(f.Mem[1].Data)
+	}
+	fmt.Fprintf(out, "%d calls through the syscall buffer", len(recs))
+	for _, r := range recs {
+		if r.Nr == preload.MarkerTraced {
+			fmt.Fprint(out, "\n         then a traced call")
+			continue
+		}
+		fmt.Fprintf(out, "\n         %s = %s", arch.SyscallName(uint64(r.Nr)), result(r.Ret))
+		if len(r.Data) > 0 {
+			fmt.Fprintf(out, " wrote %d bytes", len(r.Data))
+		}
+	}
 }
 
 func memBytes(f *trace.Frame) int {

@@ -19,8 +19,12 @@ func cmdRecord(args []string) error {
 	fl := flag.NewFlagSet("record", flag.ContinueOnError)
 	out := fl.String("o", "", "write the trace to `DIR` (default: $REWIND_TRACE_DIR/<exe>-N or ~/.local/share/rewind/<exe>-N)")
 	cpuid := fl.String("cpuid", "auto", "trap and record CPUID: auto (where the host can), trap (required), off")
+	ticks := fl.String("ticks", "auto", "count positions with the PMU: auto (where it can), pmu (required; not implemented yet), soft (never)")
 	chaos := fl.Bool("chaos", false, "randomize thread scheduling to make rare interleavings show up")
 	quiet := fl.Bool("q", false, "do not print where the trace goes")
+	var noBuffer bool
+	fl.BoolVar(&noBuffer, "n", false, "the same as --no-syscall-buffer")
+	fl.BoolVar(&noBuffer, "no-syscall-buffer", false, "record without the in-process syscall buffer: every syscall stops in ptrace (slower)")
 	if err := fl.Parse(args); err != nil {
 		return fail(exitFailed, nil)
 	}
@@ -30,6 +34,10 @@ func cmdRecord(args []string) error {
 	mode := recorder.CPUIDMode(*cpuid)
 	if mode != recorder.CPUIDAuto && mode != recorder.CPUIDTrap && mode != recorder.CPUIDOff {
 		return fail(exitFailed, fmt.Errorf("record: --cpuid must be auto, trap or off, not %q", *cpuid))
+	}
+	// Before any trace directory is made: --ticks=pmu may not be possible.
+	if err := recorder.CheckTicks(recorder.TickMode(*ticks)); err != nil {
+		return fail(exitFailed, fmt.Errorf("record: %w", err))
 	}
 	prog := fl.Arg(0)
 	path, err := exec.LookPath(prog)
@@ -67,15 +75,16 @@ func cmdRecord(args []string) error {
 	res, err := recorder.Record(recorder.Options{
 		Path: path, Args: fl.Args(), Env: os.Environ(), Dir: cwd,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		TraceDir: dir, CPUID: mode, Chaos: *chaos,
-		Warn:    func(s string) { warnf("warning: %s", s) },
-		Started: fwd.started,
+		TraceDir: dir, CPUID: mode, Ticks: recorder.TickMode(*ticks), Chaos: *chaos,
+		NoSyscallBuffer: noBuffer,
+		Warn:            func(s string) { warnf("warning: %s", s) },
+		Started:         fwd.started,
 	})
 	fwd.stop()
 	var se *recorder.StartError
 	if errors.As(err, &se) {
 		if made {
-			os.Remove(dir) // nothing was recorded: leave no empty trace
+			os.RemoveAll(dir) // nothing was recorded: leave no empty trace
 		}
 		return fail(exitNotExec, fmt.Errorf("%s: %v", prog, se.Err))
 	}

@@ -263,7 +263,6 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 	case __NR_geteuid:
 	case __NR_getgid:
 	case __NR_getegid:
-	case __NR_sched_yield:
 	case __NR_fsync:
 	case __NR_fdatasync:
 	case __NR_ftruncate:
@@ -576,30 +575,39 @@ asm(".text\n"
 
 HIDDEN void rw_entry(void);
 
-// The instructions glibc puts after its syscall instructions; the pair is
-// replaced by a jump to a stub that runs both.
+// How glibc's syscall instructions are patched. Most follow a "mov
+// $nr,%eax": that mov becomes a jump to a stub, which runs it and returns
+// after the syscall; nothing jumps into a mov's immediate, so this is safe
+// wherever it is. Others are followed by a compare of the result: the
+// syscall and the compare become the jump, and the stub runs the compare
+// (rr patches these the same way; no code jumps to that compare).
 static const struct pattern {
-	uint8_t len;
-	uint8_t bytes[8];
+	uint8_t pre; // 5: the mov $imm32,%eax before the syscall is displaced
+	uint8_t len; // bytes of post, the instruction after it that is displaced
+	uint8_t post[6];
 } patterns[] = {
-	{8, {0x0f, 0x05, 0x48, 0x3d, 0x00, 0xf0, 0xff, 0xff}}, // syscall; cmp $-4096,%rax
-	{8, {0x0f, 0x05, 0x48, 0x3d, 0x01, 0xf0, 0xff, 0xff}}, // syscall; cmp $-4095,%rax
-	{7, {0x0f, 0x05, 0x3d, 0x00, 0xf0, 0xff, 0xff}},       // syscall; cmp $-4096,%eax
+	{5, 0, {0}},
+	{0, 6, {0x48, 0x3d, 0x00, 0xf0, 0xff, 0xff}}, // cmp $-4096,%rax
+	{0, 6, {0x48, 0x3d, 0x01, 0xf0, 0xff, 0xff}}, // cmp $-4095,%rax
+	{0, 5, {0x3d, 0x00, 0xf0, 0xff, 0xff}},       // cmp $-4096,%eax
 };
 
 #define STUB_SIZE 48
 
-static int match(const uint8_t *p, const struct pattern *pt) {
-	for (int i = 0; i < pt->len; i++)
-		if (p[i] != pt->bytes[i])
-			return 0;
-	return 1;
-}
-
-static const struct pattern *site_at(const uint8_t *p) {
-	for (unsigned i = 0; i < sizeof patterns / sizeof patterns[0]; i++)
-		if (match(p, &patterns[i]))
-			return &patterns[i];
+// site_at returns the pattern of the syscall instruction at p, if any.
+static const struct pattern *site_at(const uint8_t *p, const uint8_t *start) {
+	if (p[0] != 0x0f || p[1] != 0x05)
+		return 0;
+	for (unsigned i = 0; i < sizeof patterns / sizeof patterns[0]; i++) {
+		const struct pattern *pt = &patterns[i];
+		if (pt->pre && (p - pt->pre < start || p[-pt->pre] != 0xb8))
+			continue;
+		int ok = 1;
+		for (int j = 0; j < pt->len && ok; j++)
+			ok = p[2 + j] == pt->post[j];
+		if (ok)
+			return pt;
+	}
 	return 0;
 }
 
@@ -607,11 +615,13 @@ static void put32(uint8_t *p, int32_t v) { memcpy(p, &v, 4); }
 
 static int fits(intptr_t d) { return d >= INT32_MIN && d <= INT32_MAX; }
 
-// write_stub writes the stub for a site with pattern pt: it enters
-// rw_entry, makes the call traced if told to, then runs the displaced
-// compare and jumps back after the site.
-static int write_stub(uint8_t *stub, uint8_t *site, const struct pattern *pt) {
+// write_stub writes the stub for the syscall at sc with pattern pt: it
+// runs the displaced mov, enters rw_entry, makes the call traced if told
+// to, runs the displaced compare and jumps back past what it displaced.
+static int write_stub(uint8_t *stub, uint8_t *sc, const struct pattern *pt) {
 	uint8_t *p = stub;
+	memcpy(p, sc - pt->pre, pt->pre); // mov $nr,%eax
+	p += pt->pre;
 	static const uint8_t lea_rcx[] = {0x48, 0x8d, 0x0d, 14, 0, 0, 0}; // lea 14(%rip),%rcx
 	memcpy(p, lea_rcx, sizeof lea_rcx);
 	p += sizeof lea_rcx;
@@ -625,9 +635,9 @@ static int write_stub(uint8_t *stub, uint8_t *site, const struct pattern *pt) {
 	*p++ = 0x02;
 	*p++ = 0x0f; // syscall (traced)
 	*p++ = 0x05;
-	memcpy(p, pt->bytes + 2, pt->len - 2u); // the compare
-	p += pt->len - 2;
-	intptr_t back = (intptr_t)(site + pt->len) - (intptr_t)(p + 5);
+	memcpy(p, pt->post, pt->len);
+	p += pt->len;
+	intptr_t back = (intptr_t)(sc + 2 + pt->len) - (intptr_t)(p + 5);
 	if (!fits(back))
 		return 0;
 	*p++ = 0xe9;
@@ -704,9 +714,10 @@ static int read_maps(struct range *libc, struct range *self) {
 // patch replaces libc's syscall sites with jumps to stubs placed within
 // reach of a 32-bit jump.
 static void patch(struct range libc) {
+	uint8_t *start = (uint8_t *)libc.start, *end = (uint8_t *)libc.end;
 	int sites = 0;
-	for (uint8_t *p = (uint8_t *)libc.start; p + 8 <= (uint8_t *)libc.end; p++)
-		if (p[0] == 0x0f && p[1] == 0x05 && site_at(p))
+	for (uint8_t *p = start; p + 8 <= end; p++)
+		if (site_at(p, start))
 			sites++;
 	if (sites == 0)
 		return;
@@ -725,19 +736,20 @@ static void patch(struct range libc) {
 	if (traced(__NR_mprotect, text, text_len, PROT_READ | PROT_WRITE | PROT_EXEC, 0, 0, 0) != 0)
 		return;
 	uint8_t *stub = (uint8_t *)stubs;
-	for (uint8_t *p = (uint8_t *)libc.start; p + 8 <= (uint8_t *)libc.end; p++) {
-		const struct pattern *pt;
-		if (p[0] != 0x0f || p[1] != 0x05 || !(pt = site_at(p)))
+	for (uint8_t *p = start; p + 8 <= end; p++) {
+		const struct pattern *pt = site_at(p, start);
+		if (!pt)
 			continue;
-		intptr_t to = (intptr_t)stub - (intptr_t)(p + 5);
+		uint8_t *site = p - pt->pre, *after = pt->pre ? site + 5 : p + 2 + pt->len;
+		intptr_t to = (intptr_t)stub - (intptr_t)(site + 5);
 		if (!fits(to) || !write_stub(stub, p, pt))
 			continue;
-		p[0] = 0xe9;
-		put32(p + 1, (int32_t)to);
-		for (int i = 5; i < pt->len; i++)
-			p[i] = 0x90; // never run: the stub returns past them
+		site[0] = 0xe9;
+		put32(site + 1, (int32_t)to);
+		for (uint8_t *q = site + 5; q < after; q++)
+			*q = 0xcc; // never run: the stub returns past them
 		stub += STUB_SIZE;
-		p += pt->len - 1;
+		p += 1 + pt->len;
 	}
 	traced(__NR_mprotect, text, text_len, PROT_READ | PROT_EXEC, 0, 0, 0);
 	traced(__NR_mprotect, stubs, size, PROT_READ | PROT_EXEC, 0, 0, 0);

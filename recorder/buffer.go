@@ -1,0 +1,191 @@
+package recorder
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"rewind/preload"
+	"rewind/trace"
+)
+
+// The syscall buffer (package preload): the library runs common calls
+// without ptrace stops and keeps their results in a per-thread slot; the
+// recorder copies a thread's slot into a KindBuffered frame before the
+// thread's next frame.
+
+// bufferState is a thread's part of the syscall buffer.
+type bufferState struct {
+	slot     uint64    // its registered slot, 0 if none
+	text     [2]uint64 // the library's code in its process
+	filtered bool      // rewind's seccomp filter applies: resume with PTRACE_CONT
+	// untraced: stopped at the entry of a call made at the untraced site
+	// while no filter applies; it is the library's, not recorded here.
+	untraced bool
+	// polled: when the running thread was last checked for a buffered
+	// call that blocked, and how long until the next check.
+	pollAt   time.Time
+	pollWait time.Duration
+}
+
+// withPreload returns env with the library added to LD_PRELOAD, written
+// next to the trace (or in a temporary directory when the trace's path
+// cannot be named in LD_PRELOAD).
+func withPreload(env []string, traceDir string) ([]string, error) {
+	dir := filepath.Join(traceDir, "preload")
+	if strings.ContainsAny(dir, " :") {
+		sum := sha256.Sum256(preload.Library)
+		dir = filepath.Join(os.TempDir(), fmt.Sprintf("rewind-preload-%d-%x", os.Getuid(), sum[:6]))
+	}
+	lib := filepath.Join(dir, "librewind_preload.so")
+	if have, err := os.ReadFile(lib); err != nil || !bytes.Equal(have, preload.Library) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("the syscall buffer library: %w", err)
+		}
+		tmp := lib + ".tmp" + strconv.Itoa(os.Getpid())
+		if err := os.WriteFile(tmp, preload.Library, 0o755); err != nil {
+			return nil, fmt.Errorf("the syscall buffer library: %w", err)
+		}
+		if err := os.Rename(tmp, lib); err != nil {
+			return nil, fmt.Errorf("the syscall buffer library: %w", err)
+		}
+	}
+	out := make([]string, 0, len(env)+1)
+	value := lib
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "LD_PRELOAD="); ok {
+			if v != "" {
+				value += ":" + v
+			}
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, "LD_PRELOAD="+value), nil
+}
+
+// inLibrary tells whether pc is in the library's code or its code page,
+// where the registers differ between recording and replay: no point
+// there can be named for replay.
+func (t *task) inLibrary(pc uint64) bool {
+	return preload.InRegion(pc) || pc >= t.buf.text[0] && pc < t.buf.text[1]
+}
+
+// register handles the library's registration of a thread's slot: the
+// call succeeds, and replay writes the slot's header for replay mode.
+func (r *recording) register(t *task, f *trace.Frame) error {
+	slot := t.entry.Rdi
+	if t.entry.Rsi != preload.SlotSize || !preload.InRegion(slot) {
+		return fmt.Errorf("the syscall buffer library registered a slot at %#x of %#x bytes", slot, t.entry.Rsi)
+	}
+	t.buf.slot, t.buf.text = slot, [2]uint64{t.entry.Rdx, t.entry.R10}
+	hdr := preload.Header{Mode: preload.ModeRecord, Cap: preload.SlotSize - preload.RecordsOff}
+	if err := t.WriteMem(slot, hdr.Encode()); err != nil {
+		return fmt.Errorf("the syscall buffer: %w", err)
+	}
+	hdr.Mode = preload.ModeReplay
+	f.Result, f.Mem = 0, []trace.MemWrite{{Addr: slot, Data: hdr.Encode()}}
+	return nil
+}
+
+// flush writes the calls t made through its buffer since its last frame,
+// before that frame, and empties the buffer. Inside the library the
+// buffer may be half-written: those stops are never frames.
+func (r *recording) flush(t *task, pc uint64) error {
+	slot := t.buf.slot
+	if slot == 0 || t.inLibrary(pc) {
+		return nil
+	}
+	raw := make([]byte, preload.HeaderSize)
+	if err := t.ReadMem(slot, raw); err != nil {
+		return fmt.Errorf("reading the syscall buffer: %w", err)
+	}
+	h := preload.DecodeHeader(raw)
+	wantStop := uint32(0)
+	if len(t.pending) > 0 || t.yieldSoon {
+		wantStop = 1
+	}
+	if h.Used == 0 && h.WantStop == wantStop {
+		return nil
+	}
+	if h.Used > h.Cap || h.Cap != preload.SlotSize-preload.RecordsOff {
+		return fmt.Errorf("thread %d's syscall buffer is corrupt (%d of %d bytes used)", t.Pid, h.Used, h.Cap)
+	}
+	if h.Used > 0 {
+		data := make([]byte, h.Used)
+		if err := t.ReadMem(slot+preload.RecordsOff, data); err != nil {
+			return fmt.Errorf("reading the syscall buffer: %w", err)
+		}
+		replay := preload.Header{Mode: preload.ModeReplay, Used: h.Used, Cap: h.Cap}
+		if err := r.write(&trace.Frame{Kind: trace.KindBuffered, Tid: int32(t.Pid), Mem: []trace.MemWrite{
+			{Addr: slot, Data: replay.Encode()}, {Addr: slot + preload.RecordsOff, Data: data}}}); err != nil {
+			return err
+		}
+		r.buffered += int64(len(preload.Records(data)))
+	}
+	h.Used, h.WantStop = 0, wantStop
+	return t.WriteMem(slot, h.Encode())
+}
+
+// askStop makes t's next buffered call a traced one, where a signal held
+// for t can be delivered.
+func (r *recording) askStop(t *task) error {
+	if t.buf.slot == 0 {
+		return nil
+	}
+	var one [4]byte
+	one[0] = 1
+	return t.WriteMem(t.buf.slot+4, one[:])
+}
+
+// abortUntraced handles a stop of t in a buffered call that the kernel
+// interrupted (it blocked, and a signal came: rewind's SIGSTOP or the
+// program's): the call is made to return -preload.Abort, and the library
+// makes it again, traced, where the recorder can switch threads or
+// deliver the signal. Calls that end with EINTR when stopped (epoll_wait,
+// …) are made again too: without rewind there was no stop.
+func abortUntraced(t *task, regs *unix.PtraceRegs) (bool, error) {
+	const (
+		errIntr          = 4
+		errRestartSys    = 512
+		errRestartNoIntr = 513
+		errRestartNoHand = 514
+		errRestartBlock  = 516
+	)
+	if regs.Rip != preload.UntracedIP {
+		return false, nil
+	}
+	switch -int64(regs.Rax) {
+	case errIntr, errRestartSys, errRestartNoIntr, errRestartNoHand, errRestartBlock:
+	default:
+		return false, nil
+	}
+	regs.Rax = ^uint64(preload.Abort - 1) // as the kernel leaves -errno
+	regs.Orig_rax = ^uint64(0) // no restart
+	return true, t.SetRegs(regs)
+}
+
+// blockedInBuffer tells whether thread tid sleeps in a buffered call
+// (at the untraced site), from /proc/tid/syscall: "nr args… sp pc".
+func blockedInBuffer(tid int) bool {
+	if !sleeping(tid) {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/syscall", tid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return false
+	}
+	pc, err := strconv.ParseUint(strings.TrimPrefix(f[len(f)-1], "0x"), 16, 64)
+	return err == nil && pc == preload.UntracedIP
+}
