@@ -168,7 +168,7 @@ func abortUntraced(t *task, regs *unix.PtraceRegs) (bool, error) {
 		return false, nil
 	}
 	regs.Rax = ^uint64(preload.Abort - 1) // as the kernel leaves -errno
-	regs.Orig_rax = ^uint64(0) // no restart
+	regs.Orig_rax = ^uint64(0)            // no restart
 	return true, t.SetRegs(regs)
 }
 

@@ -44,7 +44,7 @@ type recording struct {
 	rootPid     int
 	status      unix.WaitStatus // the root process's end
 	preemptions int
-	buffered    int64 // calls made through the syscall buffer
+	buffered    int64       // calls made through the syscall buffer
 	lastRun     map[int]int // process → its thread resumed last
 	rng         *rand.Rand
 	// stdout and stderr identify the recording's output files.
