@@ -403,7 +403,8 @@ func recordReplayConc(t *testing.T, f concFixture, prog string, flags ...string)
 }
 
 // TestConcurrencyFixtures records every concurrency fixture and replays it:
-// once plainly, once with chaos scheduling.
+// once plainly, once without the syscall buffer, once with chaos
+// scheduling.
 func TestConcurrencyFixtures(t *testing.T) {
 	Require(t, "ptrace")
 	Rewind(t) // fail once, with the build output, if rewind does not build
@@ -416,6 +417,7 @@ func TestConcurrencyFixtures(t *testing.T) {
 			prog := buildConc(t, f.name)
 			concSlot(t)
 			t.Run("record", func(t *testing.T) { recordReplayConc(t, f, prog) })
+			t.Run("nobuffer", func(t *testing.T) { recordReplayConc(t, f, prog, "--no-syscall-buffer") })
 			t.Run("chaos", func(t *testing.T) {
 				if chaosFlag == "" {
 					t.Skip("chaosFlag is empty")

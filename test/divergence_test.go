@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/binary"
 	"io"
 	"path/filepath"
 	"strings"
@@ -11,13 +12,21 @@ import (
 
 // TestDivergenceReported tampers with one recorded syscall result and
 // checks that replay stops there with exit status 124 and a message that
-// names the event, instead of replaying something else silently.
+// names the event, instead of replaying something else silently: a
+// syscall frame's result, and a result in the syscall buffer.
 func TestDivergenceReported(t *testing.T) {
 	Require(t, "ptrace")
+	for _, m := range bufferModes {
+		t.Run(m.name, func(t *testing.T) { divergenceReported(t, m.flags) })
+	}
+}
+
+func divergenceReported(t *testing.T, flags []string) {
 	rewind := Rewind(t)
 	prog := Build(t, "files")
 	dir := filepath.Join(t.TempDir(), "trace")
-	if r := Run(t, t.TempDir(), nil, rewind, "record", "-q", "-o", dir, prog); r.Code != 0 {
+	args := append(append([]string{"record", "-q", "-o", dir}, flags...), prog)
+	if r := Run(t, t.TempDir(), nil, rewind, args...); r.Code != 0 {
 		t.Fatalf("record: %s", r)
 	}
 	// Rewrite the trace with the result of the first mkdir changed: the
@@ -42,6 +51,10 @@ func TestDivergenceReported(t *testing.T) {
 	for i, f := range frames {
 		if f.Kind == trace.KindSyscall && f.Nr == 83 /* mkdir */ && f.Result == 0 {
 			f.Result = -13 // EACCES
+			tampered = i
+			break
+		}
+		if f.Kind == trace.KindBuffered && tamperBuffered(f, 83, -13) {
 			tampered = i
 			break
 		}
@@ -76,4 +89,23 @@ func TestDivergenceReported(t *testing.T) {
 	if strings.Contains(string(res.Stderr), "panic") {
 		t.Errorf("replay panicked:\n%s", res.Stderr)
 	}
+}
+
+// tamperBuffered sets the result of the first successful call nr in a
+// buffered frame's records (nr:u32 len:u32 ret:i64, data padded to 8).
+func tamperBuffered(f *trace.Frame, nr uint32, result int64) bool {
+	if len(f.Mem) != 2 {
+		return false
+	}
+	b := f.Mem[1].Data
+	le := binary.LittleEndian
+	for off := 0; off+16 <= len(b); {
+		n := int(le.Uint32(b[off+4:]))
+		if le.Uint32(b[off:]) == nr && le.Uint64(b[off+8:]) == 0 {
+			le.PutUint64(b[off+8:], uint64(result))
+			return true
+		}
+		off += 16 + (n+7)&^7
+	}
+	return false
 }

@@ -50,12 +50,28 @@ type recCase struct {
 	needs string                          // feature for Require, if any
 	setup func(t *testing.T, work string) // prepares the working directory
 	check func(t *testing.T, rec Result)  // extra checks of the recording
+	flags []string                        // for rewind record
+}
+
+// bufferModes are the ways every fixture is recorded: with the syscall
+// buffer and without it.
+var bufferModes = []struct {
+	name  string
+	flags []string
+}{{"buffer", nil}, {"nobuffer", []string{"--no-syscall-buffer"}}}
+
+// bothModes runs c recorded both ways, as subtests.
+func bothModes(t *testing.T, c recCase) {
+	for _, m := range bufferModes {
+		c.flags = m.flags
+		t.Run(m.name, func(t *testing.T) { recordAndReplay(t, c) })
+	}
 }
 
 // TestRecordReplayFixtures records every fixture and replays it.
 func TestRecordReplayFixtures(t *testing.T) {
 	for _, f := range fixtures {
-		t.Run(f.name, func(t *testing.T) { recordAndReplay(t, recCase{fixture: f}) })
+		t.Run(f.name, func(t *testing.T) { bothModes(t, recCase{fixture: f}) })
 	}
 }
 
@@ -91,7 +107,7 @@ func TestRecordReplayPrograms(t *testing.T) {
 			cmd: "sqlite3", needs: "sqlite3"},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { recordAndReplay(t, c) })
+		t.Run(c.name, func(t *testing.T) { bothModes(t, c) })
 	}
 }
 
@@ -120,7 +136,7 @@ func recordAndReplay(t *testing.T, c recCase) {
 	}
 
 	trace := filepath.Join(t.TempDir(), "trace")
-	rec := record(t, work, c.env, c.stdin, trace, prog, c.args...)
+	rec := recordFlags(t, work, c.env, c.stdin, trace, c.flags, prog, c.args...)
 	if rec.Code != native.Code {
 		t.Errorf("rewind record exited %d, the program natively %d\nrecording: %s\nnative: %s",
 			rec.Code, native.Code, rec, native)
@@ -152,7 +168,7 @@ func recordAndReplay(t *testing.T, c recCase) {
 
 	if c.differs {
 		trace2 := filepath.Join(t.TempDir(), "trace")
-		rec2 := record(t, work, c.env, c.stdin, trace2, prog, c.args...)
+		rec2 := recordFlags(t, work, c.env, c.stdin, trace2, c.flags, prog, c.args...)
 		if rec2.Code != native.Code {
 			t.Errorf("second recording exited %d, want %d\n%s", rec2.Code, native.Code, rec2)
 		}
@@ -165,7 +181,14 @@ func recordAndReplay(t *testing.T, c recCase) {
 // record runs rewind record -o trace -- prog args in work.
 func record(t *testing.T, work string, env []string, stdin []byte, trace, prog string, args ...string) Result {
 	t.Helper()
-	return RunEnv(t, work, env, stdin, Rewind(t), append([]string{"record", "-o", trace, "--", prog}, args...)...)
+	return recordFlags(t, work, env, stdin, trace, nil, prog, args...)
+}
+
+// recordFlags is record with flags for rewind record.
+func recordFlags(t *testing.T, work string, env []string, stdin []byte, trace string, flags []string, prog string, args ...string) Result {
+	t.Helper()
+	cmd := append(append([]string{"record", "-o", trace}, flags...), "--", prog)
+	return RunEnv(t, work, env, stdin, Rewind(t), append(cmd, args...)...)
 }
 
 // checkReplay replays trace once, with no stdin and from another directory,

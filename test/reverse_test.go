@@ -13,10 +13,14 @@ package test
 
 import (
 	"fmt"
+	"io"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"rewind/trace"
 )
 
 // demoTrace records the demo and returns the trace and the final balance
@@ -231,14 +235,20 @@ func TestReverseGDBDemo(t *testing.T) {
 	}
 	runGDBSteps(t, trace, nil, steps)
 
-	// "run E" restarts at event E: the checkpoint's event is the last one
-	// before round 9, the getrandom of round 6's fee, so the replay stops
-	// right after that syscall.
+	// "run E" restarts at event E. Recorded without the syscall buffer,
+	// round 6's fee makes the last getrandom frame before round 9: the
+	// replay stops right after that syscall.
 	t.Run("run-event", func(t *testing.T) {
-		if cpEv <= 1 {
-			t.Fatalf("no event from the first session (%d)", cpEv)
+		dir := filepath.Join(t.TempDir(), "trace")
+		r := Run(t, "", nil, Rewind(t), "record", "-q", "--no-syscall-buffer", "-o", dir, Build(t, "demo"))
+		m := regexp.MustCompile(`final balance: (-?\d+) `).FindSubmatch(r.Stdout)
+		if r.Code != 0 || m == nil {
+			t.Fatalf("record: %s", r)
 		}
-		runGDBSteps(t, trace, nil, []gdbStep{
+		final, _ := strconv.Atoi(string(m[1]))
+		// fee's getrandom(&r, 1, 0); "when" names the next event.
+		cpEv := lastSyscall(t, dir, 318 /* getrandom */, 1) + 1
+		runGDBSteps(t, dir, nil, []gdbStep{
 			{cmd: "set confirm off"},
 			{cmd: fmt.Sprintf("run %d", cpEv)},
 			whenStep(nil, func(t *testing.T, n int) {
@@ -660,4 +670,32 @@ func TestReverseLLDB(t *testing.T) {
 		{cmd: "p balance", want: p(final - 190)},
 		{cmd: "kill", want: []string{`Process \d+ exited`}, orLater: true},
 	})
+}
+
+// lastSyscall returns the number of the last syscall frame for nr with
+// second argument arg1 in the trace in dir.
+func lastSyscall(t *testing.T, dir string, nr, arg1 uint64) int {
+	t.Helper()
+	r, err := trace.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	last := -1
+	for n := 0; ; n++ {
+		f, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Kind == trace.KindSyscall && f.Nr == nr && f.Regs.Rsi == arg1 {
+			last = n
+		}
+	}
+	if last < 0 {
+		t.Fatalf("%s: no such frame", dir)
+	}
+	return last
 }

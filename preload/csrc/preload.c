@@ -298,6 +298,96 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 	return 0;
 }
 
+// may_buffer tells whether calls numbered nr can go through the buffer at
+// all; classify decides for given arguments (TestBufferedCallsAreEmulated
+// checks the two list the same calls).
+static int may_buffer(long nr) {
+	switch (nr) {
+	case __NR_write:
+	case __NR_pwrite64:
+	case __NR_writev:
+	case __NR_sendto:
+	case __NR_read:
+	case __NR_pread64:
+	case __NR_getdents64:
+	case __NR_readlink:
+	case __NR_readlinkat:
+	case __NR_getrandom:
+	case __NR_getcwd:
+	case __NR_recvfrom:
+	case __NR_readv:
+	case __NR_fstat:
+	case __NR_stat:
+	case __NR_lstat:
+	case __NR_newfstatat:
+	case __NR_getrusage:
+	case __NR_statx:
+	case __NR_clock_gettime:
+	case __NR_nanosleep:
+	case __NR_clock_nanosleep:
+	case __NR_gettimeofday:
+	case __NR_time:
+	case __NR_pipe:
+	case __NR_pipe2:
+	case __NR_copy_file_range:
+	case __NR_sendfile:
+	case __NR_times:
+	case __NR_uname:
+	case __NR_sysinfo:
+	case __NR_poll:
+	case __NR_epoll_wait:
+	case __NR_ioctl:
+	case __NR_fcntl:
+	case __NR_futex:
+	case __NR_close:
+	case __NR_lseek:
+	case __NR_access:
+	case __NR_faccessat:
+	case __NR_faccessat2:
+	case __NR_open:
+	case __NR_openat:
+	case __NR_getpid:
+	case __NR_getppid:
+	case __NR_gettid:
+	case __NR_getuid:
+	case __NR_geteuid:
+	case __NR_getgid:
+	case __NR_getegid:
+	case __NR_fsync:
+	case __NR_fdatasync:
+	case __NR_ftruncate:
+	case __NR_truncate:
+	case __NR_unlink:
+	case __NR_unlinkat:
+	case __NR_mkdir:
+	case __NR_mkdirat:
+	case __NR_rmdir:
+	case __NR_rename:
+	case __NR_renameat:
+	case __NR_renameat2:
+	case __NR_chmod:
+	case __NR_fchmod:
+	case __NR_fchmodat:
+	case __NR_chown:
+	case __NR_fchown:
+	case __NR_lchown:
+	case __NR_fchownat:
+	case __NR_utimensat:
+	case __NR_symlink:
+	case __NR_symlinkat:
+	case __NR_link:
+	case __NR_linkat:
+	case __NR_umask:
+	case __NR_fadvise64:
+	case __NR_dup:
+	case __NR_dup2:
+	case __NR_dup3:
+	case __NR_flock:
+		return 1;
+	}
+	return 0;
+}
+
 // spans lists the memory call nr wrote, given its result; it is computed
 // again at replay from the recorded result.
 static int spans(long nr, const long *a, long ret, struct span *s) {
@@ -594,14 +684,33 @@ static const struct pattern {
 
 #define STUB_SIZE 48
 
-// site_at returns the pattern of the syscall instruction at p, if any.
+// likely_buffered guesses, for a syscall the instruction before which
+// does not name it, whether it is one the buffer takes: "xor %eax,%eax"
+// (read) just before it, or a "mov $nr,%eax" a few bytes earlier. A wrong
+// guess costs speed or a stop inside a stub, never correctness: the stub
+// decides by the actual number.
+static int likely_buffered(const uint8_t *p, const uint8_t *start) {
+	if (p - 2 >= start && p[-2] == 0x31 && p[-1] == 0xc0)
+		return 1;
+	for (int k = 5; k <= 13 && p - k >= start; k++)
+		if (p[-k] == 0xb8 && may_buffer(*(const int32_t *)(p - k + 1)))
+			return 1;
+	return 0;
+}
+
+// site_at returns the pattern of the syscall instruction at p, if it is
+// one to patch. After a mov the number is known: calls that never go
+// through the buffer are left alone, so they stop where libc makes them,
+// which debuggers show.
 static const struct pattern *site_at(const uint8_t *p, const uint8_t *start) {
 	if (p[0] != 0x0f || p[1] != 0x05)
 		return 0;
-	for (unsigned i = 0; i < sizeof patterns / sizeof patterns[0]; i++) {
+	if (p - 5 >= start && p[-5] == 0xb8)
+		return may_buffer(*(const int32_t *)(p - 4)) ? &patterns[0] : 0;
+	if (!likely_buffered(p, start))
+		return 0;
+	for (unsigned i = 1; i < sizeof patterns / sizeof patterns[0]; i++) {
 		const struct pattern *pt = &patterns[i];
-		if (pt->pre && (p - pt->pre < start || p[-pt->pre] != 0xb8))
-			continue;
 		int ok = 1;
 		for (int j = 0; j < pt->len && ok; j++)
 			ok = p[2 + j] == pt->post[j];
@@ -615,11 +724,23 @@ static void put32(uint8_t *p, int32_t v) { memcpy(p, &v, 4); }
 
 static int fits(intptr_t d) { return d >= INT32_MIN && d <= INT32_MAX; }
 
+static uint8_t *put_jmp(uint8_t *p, const uint8_t *to, int *ok) {
+	intptr_t d = (intptr_t)to - (intptr_t)(p + 5);
+	*ok &= fits(d);
+	*p++ = 0xe9;
+	put32(p, (int32_t)d);
+	return p + 4;
+}
+
 // write_stub writes the stub for the syscall at sc with pattern pt: it
-// runs the displaced mov, enters rw_entry, makes the call traced if told
-// to, runs the displaced compare and jumps back past what it displaced.
+// runs the displaced mov, enters rw_entry, and then either goes on after
+// the syscall or makes the call traced. With the mov displaced, the traced
+// call is libc's own syscall instruction, so a thread stopped in it is
+// where debuggers expect; else the stub has its own, and runs the
+// displaced compare after it.
 static int write_stub(uint8_t *stub, uint8_t *sc, const struct pattern *pt) {
 	uint8_t *p = stub;
+	int ok = 1;
 	memcpy(p, sc - pt->pre, pt->pre); // mov $nr,%eax
 	p += pt->pre;
 	static const uint8_t lea_rcx[] = {0x48, 0x8d, 0x0d, 14, 0, 0, 0}; // lea 14(%rip),%rcx
@@ -631,18 +752,21 @@ static int write_stub(uint8_t *stub, uint8_t *sc, const struct pattern *pt) {
 	uintptr_t entry = (uintptr_t)rw_entry;
 	memcpy(p, &entry, 8);
 	p += 8;
+	if (pt->pre) {
+		*p++ = 0x74; // jz: done
+		*p++ = 0x05;
+		p = put_jmp(p, sc, &ok); // traced: libc's syscall
+		put_jmp(p, sc + 2, &ok);
+		return ok;
+	}
 	*p++ = 0x74; // jz over the syscall
 	*p++ = 0x02;
 	*p++ = 0x0f; // syscall (traced)
 	*p++ = 0x05;
 	memcpy(p, pt->post, pt->len);
 	p += pt->len;
-	intptr_t back = (intptr_t)(sc + 2 + pt->len) - (intptr_t)(p + 5);
-	if (!fits(back))
-		return 0;
-	*p++ = 0xe9;
-	put32(p, (int32_t)back);
-	return 1;
+	put_jmp(p, sc + 2 + pt->len, &ok);
+	return ok;
 }
 
 struct range {
