@@ -179,7 +179,7 @@ func Probe() []Feature {
 		{"debug registers", dr, "hardware breakpoints/watchpoints", pick(dr == nil, "hardware watchpoints (up to 4, then page protection)", "page-protection watchpoints")},
 		{"CPUID faulting", cpuid, "ARCH_SET_CPUID", pick(cpuid == nil, "CPUID trapped and recorded", "CPUID not trapped: CPU facts kept in the trace header, replay warns on a different CPU")},
 		{"rdtsc trapping", tsc, "PR_SET_TSC(PR_TSC_SIGSEGV)", pick(tsc == nil, "rdtsc/rdtscp trapped and recorded", "cannot record: rdtsc would escape the recording")},
-		{"seccomp", seccomp, "seccomp-bpf", pick(seccomp == nil, "available (syscall buffer not built yet)", "unavailable")},
+		{"seccomp", seccomp, "seccomp-bpf", pick(seccomp == nil, "available (the syscall buffer uses it)", "unavailable: recording takes a ptrace stop per syscall")},
 		{"perf_event_paranoid", perr, p, pick(perr == nil, "ok for Delve", "set it to 1 for Delve: sysctl kernel.perf_event_paranoid=1")},
 	}
 }

@@ -20,15 +20,16 @@ const (
 
 // SelectTicks decides the mode a recording asked for want gets, as the
 // trace header's Mode names it: "ticks" or "soft". probe says whether the
-// PMU counts retired conditional branches (tracee.ProbeTicks). warn is a
-// one-line note for the user when auto falls back to soft.
+// PMU counts retired conditional branches (tracee.ProbeTicks). Auto falls
+// back to soft mode silently: on VMs without a PMU that is the normal case
+// (rewind doctor says why).
 func SelectTicks(want TickMode, probe func() error) (mode, warn string, err error) {
 	switch want {
 	case TicksSoft:
 		return "soft", "", nil
 	case TicksAuto, "":
-		if err := probe(); err != nil {
-			return "soft", fmt.Sprintf("no tick counter, recording in soft mode: %v", err), nil
+		if probe() != nil {
+			return "soft", "", nil
 		}
 		return "ticks", "", nil
 	case TicksPMU:

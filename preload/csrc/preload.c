@@ -239,7 +239,10 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 		*bound = 36;
 		return a[1] == 0x5401 /* TCGETS */ || a[1] == 0x541b /* FIONREAD */;
 	case __NR_fcntl:
-		return a[1] >= 1 && a[1] <= 4; // F_GETFD, F_SETFD, F_GETFL, F_SETFL
+		// F_GETFD, F_SETFD, F_GETFL, F_SETFL, and the record locks
+		// (F_GETLK, F_OFD_GETLK write a struct flock).
+		*bound = 32;
+		return (a[1] >= 1 && a[1] <= 7) || (a[1] >= 36 && a[1] <= 38);
 	case __NR_futex:
 		switch (a[1] & 0x7f) {
 		case 0: // FUTEX_WAIT
@@ -504,6 +507,10 @@ static int spans(long nr, const long *a, long ret, struct span *s) {
 	case __NR_ioctl:
 		if (ret == 0)
 			OUT(a[2], a[1] == 0x5401 ? 36 : 4);
+		break;
+	case __NR_fcntl:
+		if (ret == 0 && (a[1] == 5 || a[1] == 36))
+			OUT(a[2], 32);
 		break;
 	}
 #undef OUT
