@@ -8,30 +8,31 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"rewind/gdbserver"
 	"rewind/replayer"
 )
 
-// benchReverse measures time travel on a recording of the syscall loop:
+// reverseTable measures time travel on a recording of the syscall loop:
 // reverse-continue from the end to a breakpoint hit once near the start,
 // against the forward replay of the same span, and reverse-stepi latency
 // inside the loop.
-func benchReverse(root, work, rewind string, runs int) {
-	bin := filepath.Join(work, "syscalls-g")
-	run(root, "gcc", "-O0", "-g", "-o", bin, filepath.Join("test/programs", "syscalls.c"))
-	dir := filepath.Join(work, "trace-reverse")
-	run(work, rewind, "record", "-q", "-o", dir, bin, "20000")
+func (b *bench) reverseTable() *table {
+	fmt.Fprintln(os.Stderr, "bench: time travel")
+	bin := filepath.Join(b.work, "syscalls-g")
+	run(b.root, "gcc", "-O0", "-g", "-o", bin, filepath.Join("test/programs", "syscalls.c"))
+	dir := filepath.Join(b.work, "trace-reverse")
+	check(runTimed(b.work, nil, []string{b.rewind, "record", "-q", "-o", dir, bin, "20000"}, b.timeout).err)
 	main, loop := symbol(bin, "main"), symbol(bin, "getppid@plt")
 	const pie = 0x555555554000
 	var fwd, rc, rsi []time.Duration
 	var snaps, dirty int
-	for i := 0; i < runs; i++ {
+	for i := 0; i < b.runs; i++ {
 		t, err := replayer.NewTarget(dir, replayer.Options{})
 		check(err)
-		ctx := context.Background()
+		// Interrupted at the timeout, so that it cannot hang the benchmark.
+		ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
 		start := time.Now()
 		_, err = t.Resume(ctx, gdbserver.Action{Tid: -1}) // forward to the end
 		check(err)
@@ -65,17 +66,20 @@ func benchReverse(root, work, rewind string, runs int) {
 				dirty += privateDirtyKB(pid)
 			}
 		})
+		if ctx.Err() != nil {
+			check(fmt.Errorf("time travel: timed out after %v", b.timeout))
+		}
+		cancel()
 		t.Close()
 	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "time travel (syscalls 20000, %d runs)\tmedian\t\n", runs)
-	fmt.Fprintf(w, "forward replay, start to end\t%v\t\n", round(med(fwd)))
-	fmt.Fprintf(w, "reverse-continue, end to main\t%v\t\n", round(med(rc)))
-	fmt.Fprintf(w, "ratio (target <= 2x)\t%.2fx\t\n", med(rc).Seconds()/med(fwd).Seconds())
-	fmt.Fprintf(w, "reverse-stepi in the loop (target <= 50ms)\t%v\t\n", round(med(rsi)))
-	fmt.Fprintf(w, "snapshots alive at the end\t%d\t\n", snaps)
-	fmt.Fprintf(w, "their private memory (copy-on-write pages they own)\t%d KiB\t\n", dirty)
-	w.Flush()
+	t := &table{header: []string{fmt.Sprintf("time travel (syscalls 20000, %d runs)", b.runs), "median"}}
+	t.add("forward replay, start to end", fmtDur(med(fwd)))
+	t.add("reverse-continue, end to main", fmtDur(med(rc)))
+	t.add("ratio (target <= 2x)", fmtRatio(ratio(med(rc), med(fwd))))
+	t.add("reverse-stepi in the loop (target <= 50 ms)", fmtDur(med(rsi)))
+	t.add("snapshots alive at the end", fmt.Sprint(snaps))
+	t.add("their private memory (copy-on-write pages they own)", fmt.Sprintf("%d KiB", dirty))
+	return t
 }
 
 // privateDirtyKB is the memory only this process holds.

@@ -294,7 +294,7 @@ func (r *recording) resume(t *task) error {
 	if t.retrySoon {
 		t.slice, t.retrySoon = time.Millisecond, false
 	}
-	t.buf.pollWait = 100 * time.Microsecond
+	t.buf.pollWait = time.Millisecond
 	return nil
 }
 
@@ -302,7 +302,15 @@ func (r *recording) resume(t *task) error {
 // threads; 0 waits for ever.
 func (r *recording) timeout() time.Duration {
 	c := r.cur
-	if c == nil || c.stopSent || !r.othersReady() {
+	if c == nil || c.stopSent {
+		return 0
+	}
+	if c.state == running && c.deliverable() {
+		// A held signal needs a point to be delivered at: preempt soon,
+		// even with no other thread to run.
+		return max(time.Millisecond-time.Since(c.sliceStart), time.Microsecond)
+	}
+	if !r.othersReady() {
 		return 0
 	}
 	switch c.state {
@@ -357,7 +365,7 @@ func (r *recording) expired() error {
 		r.cur = nil
 		return r.write(f)
 	case running:
-		if time.Since(c.sliceStart) < c.slice {
+		if !c.deliverable() && time.Since(c.sliceStart) < c.slice {
 			// A check for a buffered call that blocked: it is interrupted
 			// and made again traced (abortUntraced).
 			if !blockedInBuffer(c.Pid) {

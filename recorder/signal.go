@@ -3,6 +3,7 @@ package recorder
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -76,9 +77,10 @@ func (r *recording) signal(t *task, signo int) error {
 	switch {
 	case isSync(signo, info):
 		f.Flags |= trace.FlagSyncSignal
-	case atBoundary:
+	case atBoundary && (t.injected != nil && t.injected.signo == signo || !t.holds(signo)):
 		// Delivered where no instruction ran since a recorded point:
-		// replay delivers it at the same point.
+		// replay delivers it at the same point. (One of a number already
+		// held waits behind them: realtime signals keep their order.)
 		if t.injected != nil && t.injected.signo == signo {
 			f.Siginfo = t.injected.info
 			if err := t.SetSiginfo(f.Siginfo); err != nil {
@@ -90,7 +92,7 @@ func (r *recording) signal(t *task, signo int) error {
 		// Arrived between recorded points, where soft mode cannot name
 		// the point: hold it until the thread's next syscall or
 		// preemption.
-		t.pending = append(t.pending, pendingSignal{signo, info})
+		t.hold(signo, info)
 		return r.askStop(t)
 	}
 	if err := r.flush(t, regs.Rip); err != nil {
@@ -103,6 +105,40 @@ func (r *recording) signal(t *task, signo int) error {
 	return nil
 }
 
+// deliverable tells whether t holds a signal it can take now: one at a
+// time (the kernel queues a re-raised signal behind others of its number,
+// so two in flight would swap their siginfo), and not while t blocks it.
+func (t *task) deliverable() bool {
+	return len(t.pending) > 0 && t.injected == nil && !tracee.Blocked(t.Pid, t.pending[0].signo)
+}
+
+// holds tells whether t holds a signal numbered signo.
+func (t *task) holds(signo int) bool {
+	for _, p := range t.pending {
+		if p.signo == signo {
+			return true
+		}
+	}
+	return false
+}
+
+// hold keeps a signal for delivery at t's next recorded point, in the
+// order they came. A standard signal already held is dropped, as the
+// kernel merges a standard signal with one still pending.
+func (t *task) hold(signo int, info []byte) {
+	if t.injected != nil && t.injected.signo == signo {
+		// The signal rewind raised again came where it cannot be named
+		// either: it goes back first in line, with its own siginfo.
+		t.pending = append([]pendingSignal{*t.injected}, t.pending...)
+		t.injected = nil
+		return
+	}
+	if signo < 32 && t.holds(signo) {
+		return
+	}
+	t.pending = append(t.pending, pendingSignal{signo, info})
+}
+
 // preempted records that t was stopped between syscalls so another
 // thread can run, and delivers a signal it holds there.
 func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) error {
@@ -111,7 +147,13 @@ func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) er
 	}
 	if !atBoundary {
 		var err error
-		if regs, err = r.toPatchable(t, regs); err != nil {
+		if regs, err = r.toPatchable(t, regs); err == errNotNow {
+			t.retrySoon = true // in a rep instruction: later
+			if r.cur == nil {
+				r.cur = t
+			}
+			return nil
+		} else if err != nil {
 			return err
 		}
 		if t.inLibrary(regs.Rip) {
@@ -127,7 +169,8 @@ func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) er
 		if err := r.settle(t); err != nil {
 			return err
 		}
-		digest, maps, err := t.MemDigest(tracee.DigestOptions{Skip: [][2]uint64{{preload.Region, preload.RegionEnd}}, PerMap: debugSched})
+		digest, maps, err := t.MemDigest(tracee.DigestOptions{Skip: [][2]uint64{{preload.Region, preload.RegionEnd}},
+			Stacks: r.liveStacks(t, regs), PerMap: debugSched})
 		if debugSched {
 			fmt.Fprintf(os.Stderr, "sched: preempt %d at %#x: %q\n", t.Pid, regs.Rip, maps)
 		}
@@ -141,7 +184,7 @@ func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) er
 		}
 		t.boundary, t.boundaryRegs = true, regs
 	}
-	if len(t.pending) > 0 {
+	if t.deliverable() {
 		// The point is named now: the held signal can be delivered. It
 		// stops the thread again before any instruction runs.
 		p := t.pending[0]
@@ -151,6 +194,34 @@ func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) er
 		return unix.Tgkill(t.tgid, t.Pid, unix.Signal(p.signo))
 	}
 	return nil
+}
+
+// liveStacks lists the lowest live stack address of each thread of t's
+// process (tracee.DigestOptions.Stacks): t at regs, threads in a syscall
+// where they entered it, the others where they stopped.
+func (r *recording) liveStacks(t *task, regs unix.PtraceRegs) []uint64 {
+	var live []uint64
+	for _, o := range r.tasks {
+		if o.tgid != t.tgid || o.state == exiting || o.state == starting {
+			continue
+		}
+		sp := regs.Rsp
+		switch {
+		case o == t:
+		case o.inSyscall:
+			sp = o.entry.Rsp
+		default:
+			other, err := o.Regs()
+			if err != nil {
+				continue
+			}
+			sp = other.Rsp
+		}
+		if sp > trace.RedZone {
+			live = append(live, sp-trace.RedZone)
+		}
+	}
+	return live
 }
 
 // stackWindow reads up to 256 bytes at addr, as far as they are mapped.
@@ -164,6 +235,10 @@ func stackWindow(t *tracee.Proc, addr uint64) []byte {
 	return nil
 }
 
+// errNotNow: the thread is at no point replay can find; it runs on and
+// is preempted again a little later.
+var errNotNow = errors.New("no preemption point here")
+
 // toPatchable single-steps t, a few instructions at most, to one where
 // replay can put a trampoline (tracee.Patchable): finding the point again
 // is then nearly free. It stops before syscalls and trapped instructions.
@@ -172,6 +247,9 @@ func (r *recording) toPatchable(t *task, regs unix.PtraceRegs) (unix.PtraceRegs,
 	for i := 0; i < 64; i++ {
 		if t.ReadMem(regs.Rip, code) != nil {
 			return regs, nil
+		}
+		if tracee.Repeating(code) {
+			return regs, errNotNow
 		}
 		if ok, stop := tracee.Patchable(code); ok || stop {
 			return regs, nil
@@ -182,6 +260,17 @@ func (r *recording) toPatchable(t *task, regs unix.PtraceRegs) (unix.PtraceRegs,
 		ws, err := r.waitFor(t)
 		if err != nil {
 			return regs, err
+		}
+		if ws.Stopped() && ws.StopSignal() != unix.SIGTRAP && ws.StopSignal() != tracee.StopSyscall {
+			// A signal came meanwhile (a CPU-time timer): it is held,
+			// and delivered at the point, like the others.
+			info, err := t.Siginfo()
+			if err != nil {
+				return regs, err
+			}
+			t.hold(int(ws.StopSignal()), info)
+			i--
+			continue
 		}
 		if !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP {
 			return regs, fmt.Errorf("stepping thread %d to a preemption point: %s", t.Pid, tracee.Describe(ws))

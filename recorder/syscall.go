@@ -56,7 +56,7 @@ func (r *recording) syscallEntry(t *task) error {
 		return r.exitCall(t)
 	}
 	skip := false
-	if len(t.pending) > 0 && !tracee.Blocked(t.Pid, t.pending[0].signo) || t.stopSent {
+	if t.deliverable() || t.stopSent {
 		// Deliver the deferred signal (or take the preemption) before
 		// this call: skip it now and re-run it afterwards. A signal the
 		// thread blocks meanwhile (in another handler) waits for the
@@ -195,7 +195,7 @@ func (r *recording) syscallExit(t *task) error {
 		if err := t.SetRegs(&after); err != nil {
 			return err
 		}
-		if len(t.pending) > 0 && !tracee.Blocked(t.Pid, t.pending[0].signo) {
+		if t.deliverable() {
 			p := t.pending[0]
 			t.pending = t.pending[1:]
 			t.injected = &p

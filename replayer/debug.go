@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -44,17 +45,17 @@ type Stopped struct {
 
 const int3 = 0xcc
 
-// Tid is the recorded thread id of the replayed program.
+// Tid is the recorded pid of the debugged process.
 func (s *Session) Tid() int { return s.tid }
 
-// ExePath is the program's path as recorded.
-func (s *Session) ExePath() string { return s.exe }
+// ExePath is the debugged process's program path as recorded.
+func (s *Session) ExePath() string { return s.exes[int32(s.tid)] }
 
 // Header returns the trace's header.
 func (s *Session) Header() *trace.Header { return s.r.Header }
 
-// Auxv returns the auxiliary vector the program started with.
-func (s *Session) Auxv() []byte { return s.auxv }
+// Auxv returns the auxiliary vector the debugged process started with.
+func (s *Session) Auxv() []byte { return s.auxvs[int32(s.tid)] }
 
 // FileCopy returns the trace's copy of a file the program mapped.
 func (s *Session) FileCopy(path string) (string, bool) {
@@ -67,7 +68,7 @@ func (s *Session) Registers() (*arch.RegisterSet, error) { return s.RegistersOf(
 
 // RegistersOf returns the registers of thread tid (recorded id).
 func (s *Session) RegistersOf(tid int) (*arch.RegisterSet, error) {
-	if s.done {
+	if s.done || s.ended {
 		return nil, errors.New("the program has exited")
 	}
 	t := s.t
@@ -88,13 +89,14 @@ func (s *Session) RegistersOf(tid int) (*arch.RegisterSet, error) {
 // ReadMemory reads as much of [addr, addr+len(buf)) as is mapped, with
 // breakpoints hidden.
 func (s *Session) ReadMemory(addr uint64, buf []byte) (int, error) {
-	if s.done {
+	p := s.mainProc()
+	if s.done || p == nil {
 		return 0, errors.New("the program has exited")
 	}
 	n := 0
 	for n < len(buf) {
 		chunk := min(len(buf)-n, int(4096-(addr+uint64(n))%4096))
-		if err := s.mainProc().ReadMem(addr+uint64(n), buf[n:n+chunk]); err != nil {
+		if err := p.ReadMem(addr+uint64(n), buf[n:n+chunk]); err != nil {
 			if n == 0 {
 				return 0, err
 			}
@@ -110,8 +112,14 @@ func (s *Session) ReadMemory(addr uint64, buf []byte) (int, error) {
 	return n, nil
 }
 
-// MapsPid is the live pid whose /proc/PID/maps describes the replay.
-func (s *Session) MapsPid() int { return s.t.Pid }
+// MapsPid is the live pid whose /proc/PID/maps describes the debugged
+// process (0 when it has ended).
+func (s *Session) MapsPid() int {
+	if p := s.mainProc(); p != nil {
+		return p.Pid
+	}
+	return 0
+}
 
 // SetBreakpoint sets a software breakpoint for the client.
 func (s *Session) SetBreakpoint(addr uint64) error {
@@ -138,11 +146,15 @@ func (s *Session) insert(addr uint64) error {
 	if _, ok := s.bps[addr]; ok {
 		return nil
 	}
+	p := s.mainProc()
+	if p == nil {
+		return fmt.Errorf("breakpoint at %#x: process %d is not running", addr, s.tid)
+	}
 	var b [1]byte
-	if err := s.mainProc().ReadMem(addr, b[:]); err != nil {
+	if err := p.ReadMem(addr, b[:]); err != nil {
 		return fmt.Errorf("breakpoint at %#x: %w", addr, err)
 	}
-	if err := s.mainProc().WriteMem(addr, []byte{int3}); err != nil {
+	if err := p.WriteMem(addr, []byte{int3}); err != nil {
 		return fmt.Errorf("breakpoint at %#x: %w", addr, err)
 	}
 	s.bps[addr] = b[0]
@@ -156,10 +168,11 @@ func (s *Session) remove(addr uint64) error {
 		return nil
 	}
 	delete(s.bps, addr)
-	if s.done {
+	p := s.mainProc()
+	if s.done || p == nil {
 		return nil
 	}
-	return s.mainProc().WriteMem(addr, []byte{orig})
+	return p.WriteMem(addr, []byte{orig})
 }
 
 // armOnly makes exactly the given addresses breakpoints.
@@ -265,7 +278,10 @@ func (s *Session) Continue() (Stopped, error) {
 	if st, ok := s.finished(); ok {
 		return st, nil
 	}
-	if regs, err := s.t.Regs(); err == nil && s.inMain() {
+	// Off a breakpoint at the pc first; unless a signal is to be delivered
+	// here: it is hit after the delivery, as on a real kernel (gdb resumes
+	// so, with a breakpoint at the pc, to step over a signal).
+	if regs, err := s.t.Regs(); err == nil && s.inMain() && s.sig == 0 {
 		if _, ok := s.bps[regs.Rip]; ok {
 			st, err := s.StepInsn()
 			if err != nil || st.Reason != StoppedStep {
@@ -291,6 +307,9 @@ func (s *Session) Continue() (Stopped, error) {
 		if s.debuggedSignal(f) {
 			return Stopped{Reason: StoppedSignal, Signal: int(f.Signo)}, nil
 		}
+		if st, ok := s.finished(); ok { // killed, while other processes live on
+			return st, nil
+		}
 	}
 }
 
@@ -302,7 +321,7 @@ func (s *Session) debuggedSignal(f *trace.Frame) bool {
 
 func (s *Session) finished() (Stopped, bool) {
 	switch {
-	case s.done:
+	case s.done || s.ended:
 		return Stopped{Reason: StoppedExited, Status: s.exit}, true
 	case s.atEnd:
 		return Stopped{Reason: StoppedEnd}, true
@@ -316,12 +335,13 @@ func (s *Session) StepInsn() (Stopped, error) {
 	if st, ok := s.finished(); ok {
 		return st, nil
 	}
+	me := s.cur // replaying other frames switches s.cur; it steps after them
 	for {
 		f, err := s.peek()
 		if err != nil {
 			return Stopped{}, err
 		}
-		if f.Tid == s.cur || s.isEnd(f) {
+		if f.Tid == me || s.isEnd(f) {
 			break
 		}
 		if err := s.Step(); err != nil {
@@ -330,6 +350,19 @@ func (s *Session) StepInsn() (Stopped, error) {
 		if s.debuggedSignal(f) {
 			return Stopped{Reason: StoppedSignal, Signal: int(f.Signo)}, nil
 		}
+		if st, ok := s.finished(); ok {
+			return st, nil
+		}
+	}
+	if err := s.switchTo(me); err != nil {
+		return Stopped{}, err
+	}
+	// Never let a syscall run under PTRACE_SINGLESTEP (it would run for
+	// real), nor step a thread stopped inside one that a KindEnter frame
+	// began: replay the frame, which ends right after the call (or, for
+	// KindEnter, in it).
+	if tk := s.tasks[me]; tk != nil && (tk.atEntry || tk.inKernel) {
+		return s.stepFrame()
 	}
 	regs, err := s.t.Regs()
 	if err != nil {
@@ -337,20 +370,22 @@ func (s *Session) StepInsn() (Stopped, error) {
 	}
 	code := make([]byte, 2)
 	if _, err := s.ReadMemory(regs.Rip, code); err == nil && bytes.Equal(code, arch.InsnSyscall) {
-		// Never let a syscall run under PTRACE_SINGLESTEP (it would run
-		// for real): replay its frame, which ends right after it.
 		f, err := s.peek()
 		if err != nil {
 			return Stopped{}, err
 		}
-		if s.isEnd(f) {
-			return s.toEnd(f)
+		if s.isEnd(f) || f.Kind == trace.KindSyscall || f.Kind == trace.KindEnter {
+			return s.stepFrame()
 		}
-		if f.Kind == trace.KindSyscall {
-			if err := s.Step(); err != nil {
-				return s.stopFor(err)
-			}
-			return Stopped{Reason: StoppedStep}, nil
+	}
+	if f, err := s.peek(); err == nil && f.Tid == me && f.Kind == trace.KindSignal && f.Flags&trace.FlagSyncSignal == 0 {
+		// A signal recorded here, at the last syscall's end: delivered
+		// before the next instruction, as the recording had it.
+		if err := s.Step(); err != nil {
+			return s.stopFor(err)
+		}
+		if s.debuggedSignal(f) {
+			return Stopped{Reason: StoppedSignal, Signal: int(f.Signo)}, nil
 		}
 	}
 	orig, onBp := s.bps[regs.Rip]
@@ -362,11 +397,7 @@ func (s *Session) StepInsn() (Stopped, error) {
 	}
 	sig := s.sig
 	s.sig = 0
-	err = s.t.Step(sig)
-	var ws unix.WaitStatus
-	if err == nil {
-		ws, err = s.t.Wait()
-	}
+	ws, err := s.stepOne(sig)
 	// A watched page faulted: complete the access before the breakpoint
 	// goes back in (the fault left the pc on it).
 	var pageHit, pageOurs bool
@@ -413,6 +444,68 @@ func (s *Session) StepInsn() (Stopped, error) {
 	return Stopped{Reason: StoppedStep}, nil
 }
 
+// stepFrame replays the current thread's next frame as one step (its
+// syscall), or runs to the final exit's entry.
+func (s *Session) stepFrame() (Stopped, error) {
+	f, err := s.peek()
+	if err != nil {
+		return Stopped{}, err
+	}
+	if s.isEnd(f) {
+		return s.toEnd(f)
+	}
+	if err := s.Step(); err != nil {
+		return s.stopFor(err)
+	}
+	return Stopped{Reason: StoppedStep}, nil
+}
+
+// stepOne executes one instruction of the current thread and waits for
+// its stop. A SIGCHLD that the replay's own children raised (not the
+// recording's, see resume) is dropped and the step made again. The kernel
+// unblocks SIGTRAP when it raises the step's trap in a thread that blocks
+// it (force_sig_info), which the program would then see (glibc blocks
+// every signal around clone and in posix_spawn's child): it is blocked
+// again after the step, as rr does.
+func (s *Session) stepOne(sig int) (unix.WaitStatus, error) {
+	trap := uint64(1) << (unix.SIGTRAP - 1)
+	before, berr := s.sigmask(unix.PTRACE_GETSIGMASK, 0)
+	var ws unix.WaitStatus
+	for {
+		if err := s.t.Step(sig); err != nil {
+			return 0, err
+		}
+		var err error
+		if ws, err = s.t.Wait(); err != nil {
+			return ws, err
+		}
+		if !ws.Stopped() || ws.StopSignal() != unix.SIGCHLD || !s.notRecorded() {
+			break
+		}
+		sig = 0
+	}
+	if berr != nil || before&trap == 0 || !ws.Stopped() {
+		return ws, nil
+	}
+	after, err := s.sigmask(unix.PTRACE_GETSIGMASK, 0)
+	if err == nil && after&trap == 0 {
+		_, err = s.sigmask(unix.PTRACE_SETSIGMASK, after|trap)
+	}
+	if err != nil {
+		return ws, fmt.Errorf("keeping SIGTRAP blocked across a step: %w", err)
+	}
+	return ws, nil
+}
+
+// sigmask gets or sets the current thread's signal mask.
+func (s *Session) sigmask(req int, mask uint64) (uint64, error) {
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(s.t.Pid), 8, uintptr(unsafe.Pointer(&mask)), 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return mask, nil
+}
+
 // Restart replays again from the start ("" or "0"), or up to event N
 // ("N"). Breakpoints are kept where they can be inserted.
 func (s *Session) Restart(arg string) error {
@@ -428,7 +521,9 @@ func (s *Session) Restart(arg string) error {
 		}
 		target = n
 	}
-	restored, err := s.restoreBefore(max(target, 1))
+	// The debugged process's history starts at begin (process.go).
+	target = max(target, s.begin)
+	restored, err := s.restoreBefore(target)
 	if err != nil {
 		return err
 	}
@@ -458,6 +553,9 @@ func (s *Session) Restart(arg string) error {
 		if err := s.Step(); err != nil {
 			return err
 		}
+	}
+	if err := s.focusAtBegin(); err != nil {
+		return err
 	}
 	s.armOnly(s.user)
 	return s.armWatches()

@@ -22,7 +22,7 @@ func (s *Session) Libraries() ([]Library, error) {
 		return binary.LittleEndian.Uint64(b[:]), nil
 	}
 	var phdr, phnum uint64
-	for a := s.auxv; len(a) >= 16; a = a[16:] {
+	for a := s.Auxv(); len(a) >= 16; a = a[16:] {
 		switch binary.LittleEndian.Uint64(a) {
 		case 3: // AT_PHDR
 			phdr = binary.LittleEndian.Uint64(a[8:])

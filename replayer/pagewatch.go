@@ -118,10 +118,7 @@ func (s *Session) pageFault() (hit, ours bool, err error) {
 	if err := s.mprotect(page, s.pageOrig[page]); err != nil {
 		return false, true, err
 	}
-	if err := s.t.Step(0); err != nil {
-		return false, true, err
-	}
-	ws, err := s.t.Wait()
+	ws, err := s.stepOne(0)
 	if err != nil {
 		return false, true, err
 	}

@@ -32,6 +32,12 @@ type Options struct {
 	// in-kernel conditional breakpoint (BPF), else int3 breakpoints (a
 	// ptrace stop per pass). These force the slower ways.
 	NoTrampoline, NoBPF bool
+	// Process is the recorded pid of the process the debugger sees (0:
+	// the first). NewTarget replays up to its first exec, or with AtFork
+	// up to the fork that created it, and the debugger starts there
+	// (rr's replay -p and -f; process.go).
+	Process int32
+	AtFork  bool
 }
 
 // Session is one replay of a trace. Its methods must run on one locked
@@ -81,11 +87,18 @@ type Session struct {
 	stopSent    atomic.Bool
 	pid         atomic.Int64 // live pid of the replay, for Interrupt
 	interrupted bool
-	auxv        []byte
 	files       map[string]string // original path → copy in the trace
-	exe         string            // the program's path as recorded
 	siginfo     []byte            // of the last recorded signal (gdb's $_siginfo)
-	tid         int               // the program's recorded pid
+	// tid is the recorded pid of the debugged process (process.go); its
+	// history starts at the boundary before frame begin (1: the start);
+	// ended: it has ended (killed while others live on).
+	tid   int
+	begin int64
+	ended bool
+	// exes and auxvs are each recorded process's program path and
+	// auxiliary vector (a forked child inherits its parent's).
+	exes  map[int32]string
+	auxvs map[int32][]byte
 	// tasks are the live threads by recorded id; s.t is the one of cur.
 	tasks  map[int32]*task
 	tgidOf map[int32]int32 // recorded thread → recorded process, dead ones too
@@ -108,7 +121,7 @@ func Open(dir string, opts Options) (*Session, error) {
 	}
 	s := &Session{opts: opts, r: r, dir: dir, bps: map[uint64]byte{}, user: map[uint64]bool{}, files: map[string]string{},
 		checkpoints: map[int]Checkpoint{}, protectedNow: map[uint64]int{}, pageOrig: map[uint64]int{}, snapEvery: firstSnapSpacing, ours: map[int]bool{},
-		tasks: map[int32]*task{}, tgidOf: map[int32]int32{}}
+		tasks: map[int32]*task{}, tgidOf: map[int32]int32{}, begin: 1, exes: map[int32]string{}, auxvs: map[int32][]byte{}}
 	if err := s.start(); err != nil {
 		s.Close()
 		return nil, err
@@ -190,6 +203,25 @@ func (s *Session) start() error {
 	return nil
 }
 
+// clearBelowStack zeroes what this exec's kernel wrote below the recorded
+// initial stack pointer: its stack was laid out for another path (the
+// trace's copy of the program), and stays below the recorded one; under
+// the recorded stack pointer the recording had zeros, which memory
+// fingerprints cover.
+func (s *Session) clearBelowStack(f *trace.Frame) error {
+	regs, err := s.t.Regs()
+	if err != nil {
+		return err
+	}
+	if regs.Rsp >= f.Regs.Rsp || f.Regs.Rsp-regs.Rsp > 1<<20 {
+		return nil
+	}
+	if err := s.t.WriteMem(regs.Rsp, make([]byte, f.Regs.Rsp-regs.Rsp)); err != nil {
+		return fmt.Errorf("clearing the initial stack: %w", err)
+	}
+	return nil
+}
+
 // applyExec makes the freshly loaded image identical to the recorded one.
 func (s *Session) applyExec(f *trace.Frame) error {
 	for _, m := range f.Files {
@@ -200,18 +232,29 @@ func (s *Session) applyExec(f *trace.Frame) error {
 	if err := s.t.TrapInstructions(s.r.Header.CPUIDTrapped); err != nil {
 		return err
 	}
+	if err := s.clearBelowStack(f); err != nil {
+		return err
+	}
+	tgid := s.tgidOf[f.Tid]
 	for _, w := range f.Mem {
 		if err := s.t.WriteMem(w.Addr, w.Data); err != nil {
 			return fmt.Errorf("restoring the initial stack: %w", err)
 		}
-		s.auxv = auxvOf(w.Data)
+		s.auxvs[tgid] = auxvOf(w.Data)
 	}
-	if s.tid == 0 || s.tgidOf[f.Tid] == int32(s.tid) { // the debugged process
-		s.exe, s.tid = f.Exe, int(f.Tid)
-		s.files[f.Exe] = s.r.File(f.ExeFile)
-		for _, m := range f.Files {
-			s.files[m.Path] = s.r.File(m.File)
-		}
+	if s.tid == 0 {
+		s.tid = int(tgid) // the first process, debugged unless Options.Process says
+	}
+	if tgid == int32(s.tid) {
+		// The debugger's int3s went with the old image; taking them out
+		// later must not write old bytes into the new one.
+		s.bps = map[uint64]byte{}
+	}
+	s.exes[tgid] = f.Exe
+	// Files of every process: the debugger may be given any of them.
+	s.files[f.Exe] = s.r.File(f.ExeFile)
+	for _, m := range f.Files {
+		s.files[m.Path] = s.r.File(m.File)
 	}
 	return s.t.SetRegs(&f.Regs)
 }
@@ -567,7 +610,7 @@ func (s *Session) mmap(f *trace.Frame, regs unix.PtraceRegs) error {
 		}
 		s.files[f.Map.Path] = s.r.File(f.Map.File)
 	}
-	if f.Result >= 0 || f.Result < -4095 {
+	if (f.Result >= 0 || f.Result < -4095) && s.inMain() { // breakpoints are in its memory only
 		s.remapped(after.Rax, after.Rax+entry.Rsi)
 	}
 	after.Rdi, after.Rsi, after.Rdx, after.R10, after.R8, after.R9 = entry.Rdi, entry.Rsi, entry.Rdx, entry.R10, entry.R8, entry.R9

@@ -161,7 +161,7 @@ func (s *Session) restoreBefore(frame int64) (bool, error) {
 // resetLive forgets the state of the replaced live process: t (nil until
 // start spawns one) is at the boundary before frame, next already read.
 func (s *Session) resetLive(t *tracee.Proc, frame int64, next *trace.Frame) {
-	s.t, s.frame, s.sig, s.exit, s.done = t, frame, 0, 0, false
+	s.t, s.frame, s.sig, s.exit, s.done, s.ended = t, frame, 0, 0, false, false
 	s.next, s.held, s.atEnd, s.interrupted = next, nil, false, false
 	s.bps, s.protectedNow, s.slots, s.armed = map[uint64]byte{}, map[uint64]int{}, nil, nil
 	s.stopSent.Store(false)

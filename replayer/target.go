@@ -45,9 +45,15 @@ func NewTarget(dir string, opts Options) (*Target, error) {
 	t := &Target{e: tracee.NewExecutor()}
 	var err error
 	t.e.Do(func() {
-		if t.s, err = Open(dir, opts); err == nil {
-			t.s.autoSnap = true
-			t.s.maybeSnapshot() // the start: going back never spawns again
+		if t.s, err = Open(dir, opts); err != nil {
+			return
+		}
+		t.s.autoSnap = true
+		t.s.maybeSnapshot() // the start: going back never spawns again
+		if opts.Process != 0 {
+			if err = t.s.debugProcess(opts.Process, opts.AtFork); err != nil {
+				t.s.Close()
+			}
 		}
 	})
 	if err != nil {
@@ -55,7 +61,7 @@ func NewTarget(dir string, opts Options) (*Target, error) {
 	}
 	// Clients load the program from this path: the original when it is
 	// still the recorded one, else the trace's copy.
-	t.exe = t.s.exe
+	t.exe = t.s.ExePath()
 	if c, ok := t.s.FileCopy(t.exe); ok && sameFile(t.exe, c) != nil {
 		t.exe = c
 	}

@@ -116,18 +116,20 @@ func (s *Session) switchTo(tid int32) error {
 	s.t, s.cur, s.sig, s.held = next.t, tid, next.sig, next.held
 	next.held = nil
 	s.pid.Store(int64(next.t.Pid))
-	if len(s.slots) > 0 && !s.watchOff {
-		// Debug registers are per thread.
-		return s.programDRs(false)
+	if len(s.watches) > 0 && !s.watchOff {
+		// Debug registers are per thread, and watch in the debugged
+		// process only (a forked copy has the same addresses).
+		return s.programDRs(s.usePages() || !s.inMain())
 	}
 	return nil
 }
 
 // inMain reports whether the current thread belongs to the process the
-// debugger sees (the first one): breakpoints live in its memory only.
+// debugger sees (process.go): breakpoints live in its memory only.
 func (s *Session) inMain() bool { return s.tgidOf[s.cur] == int32(s.tid) }
 
-// mainProc returns a live thread of the debugged process, for memory.
+// mainProc returns a live thread of the debugged process, for memory, or
+// nil when it has none (it has ended): never another process.
 func (s *Session) mainProc() *tracee.Proc {
 	if tk := s.tasks[s.cur]; tk != nil && !tk.gone && s.inMain() {
 		return tk.t
@@ -135,7 +137,7 @@ func (s *Session) mainProc() *tracee.Proc {
 	for _, tid := range s.Threads() {
 		return s.tasks[int32(tid)].t
 	}
-	return s.t
+	return nil
 }
 
 // Threads lists the live threads of the debugged process, main first.
@@ -205,6 +207,9 @@ func (s *Session) startClone(f *trace.Frame, regs unix.PtraceRegs, child int32) 
 	tgid := child
 	if flags&arch.CloneThread != 0 {
 		tgid = s.tgidOf[s.cur]
+	} else { // a new process runs its parent's program
+		parent := s.tgidOf[s.cur]
+		s.exes[child], s.auxvs[child] = s.exes[parent], s.auxvs[parent]
 	}
 	s.addTask(child, tgid, p)
 	if flags&arch.CloneVM == 0 && s.inMain() {
@@ -303,7 +308,7 @@ func (s *Session) enter(f *trace.Frame) error {
 			return err
 		}
 		s.sig = 0
-		tk.inKernel = true
+		tk.inKernel, tk.entryRegs = true, regs
 		return nil
 	}
 	tk.atEntry, tk.entryRegs = true, regs
@@ -316,6 +321,9 @@ func (s *Session) enter(f *trace.Frame) error {
 // others run.
 func (s *Session) preempt(f *trace.Frame) error {
 	target := f.Regs.Rip
+	if err := s.enterHandler(f); err != nil {
+		return err
+	}
 	if ok, err := s.atPoint(f); ok || err != nil {
 		return err
 	}
@@ -380,13 +388,9 @@ func (s *Session) preempt(f *trace.Frame) error {
 		if err := s.t.WriteMem(target, orig[:]); err != nil {
 			return err
 		}
-		err = s.t.Step(0)
-		if err == nil {
-			var sws unix.WaitStatus
-			sws, err = s.t.Wait()
-			if err == nil && (!sws.Stopped() || sws.StopSignal() != unix.SIGTRAP) {
-				err = s.diverged(f, "stepping towards the preemption point", "SIGTRAP", tracee.Describe(sws))
-			}
+		sws, err := s.stepOne(0)
+		if err == nil && (!sws.Stopped() || sws.StopSignal() != unix.SIGTRAP) {
+			err = s.diverged(f, "stepping towards the preemption point", "SIGTRAP", tracee.Describe(sws))
 		}
 		if werr := s.t.WriteMem(target, []byte{int3}); err == nil {
 			err = werr
@@ -395,6 +399,36 @@ func (s *Session) preempt(f *trace.Frame) error {
 			return err
 		}
 	}
+}
+
+// enterHandler delivers the signal the thread stopped for, if any, and
+// stops it at the handler's first instruction: the preemption point may
+// be there, and a syscall injected for the search must not find the
+// signal pending (restarting from a syscall stop would send it again).
+func (s *Session) enterHandler(f *trace.Frame) error {
+	sig := s.sig
+	if sig == 0 || !tracee.Caught(s.t.Pid, sig) {
+		return nil // no handler runs: resuming delivers it as before
+	}
+	s.sig = 0
+	for range 2 {
+		if err := s.t.Step(sig); err != nil {
+			return err
+		}
+		ws, err := s.t.Wait()
+		if err != nil {
+			return err
+		}
+		if ws.Stopped() && ws.StopSignal() == unix.SIGTRAP {
+			return nil
+		}
+		if !ws.Stopped() || ws.StopSignal() != unix.Signal(sig) {
+			return s.diverged(f, "entering a signal handler before a preemption point", "a step into the handler", s.describeStop(ws))
+		}
+		// Resumed from a stop that was not the signal's own, the kernel
+		// sent it again: now it is delivered.
+	}
+	return s.diverged(f, "entering a signal handler before a preemption point", "a step into the handler", "the signal again")
 }
 
 // runTrampoline runs the thread until the trampoline traps with matching
@@ -425,7 +459,7 @@ func (s *Session) runTrampoline(f *trace.Frame, tr *tracee.Trampoline) error {
 			return errors.Join(err, tr.Remove())
 		}
 		if debugReplay {
-			_, maps, _ := s.t.MemDigest(tracee.DigestOptions{Skip: s.digestSkip(), PerMap: true})
+			_, maps, _ := s.t.MemDigest(tracee.DigestOptions{Skip: s.digestSkip(), Stacks: s.liveStacks(), PerMap: true})
 			fmt.Fprintf(os.Stderr, "replay: registers matched at %#x, memory did not: %q\n", f.Regs.Rip, maps)
 		}
 		tr.PassOn(&regs)
@@ -560,14 +594,19 @@ func (s *Session) processExit(f *trace.Frame) error {
 		return s.diverged(f, "program end differs", tracee.Describe(status), tracee.Describe(last))
 	}
 	if tgid == int32(s.tid) {
-		s.exit = last
+		s.exit, s.ended = last, true
 	}
 	if len(s.tasks) == 0 {
 		s.pid.Store(0)
 		s.t = nil
 		s.done = true
 	} else if s.cur == f.Tid || s.tasks[s.cur] == nil {
+		// As in threadExit: the debugger and a backwards search going on
+		// through this boundary need a live thread, the debugged one.
 		s.t = nil
+		if tids := s.Threads(); len(tids) > 0 {
+			return s.switchTo(int32(tids[0]))
+		}
 	}
 	return nil
 }

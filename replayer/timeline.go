@@ -41,6 +41,7 @@ func (s *Session) memHash() ([sha256.Size]byte, []string, error) {
 	d, maps, err := s.t.MemDigest(tracee.DigestOptions{
 		Extra:  func(p uint64) bool { _, ok := s.protectedNow[p]; return ok },
 		Skip:   s.digestSkip(),
+		Stacks: s.liveStacks(),
 		PerMap: os.Getenv("REWIND_DEBUG_MARKS") != ""})
 	return d, maps, err
 }
@@ -50,6 +51,32 @@ func (s *Session) memHash() ([sha256.Size]byte, []string, error) {
 // recording and replay.
 func (s *Session) digestSkip() [][2]uint64 {
 	return [][2]uint64{s.ownMapping, {preload.Region, preload.RegionEnd}}
+}
+
+// liveStacks lists the lowest live stack address of each thread of the
+// replayed process (tracee.DigestOptions.Stacks), as the recorder does.
+func (s *Session) liveStacks() []uint64 {
+	var live []uint64
+	for _, tk := range s.tasks {
+		if tk.tgid != s.tgidOf[s.cur] || tk.gone {
+			continue
+		}
+		var sp uint64
+		switch {
+		case tk.atEntry || tk.inKernel:
+			sp = tk.entryRegs.Rsp
+		case tk.suspended != nil:
+			sp = tk.saved.Rsp
+		default:
+			if regs, err := tk.t.Regs(); err == nil {
+				sp = regs.Rsp
+			}
+		}
+		if sp > trace.RedZone {
+			live = append(live, sp-trace.RedZone)
+		}
+	}
+	return live
 }
 
 func (s *Session) fingerprint() (fingerprint, error) {
@@ -105,6 +132,9 @@ func (s *Session) rewindTo(frame int64) error {
 // reporting whether the frame changed meanwhile; a watchpoint that fires
 // on that instruction is returned as errWatch.
 func (s *Session) stepOff() (crossed bool, err error) {
+	if s.t == nil { // the current thread just ended: the next frame's goes on
+		return false, nil
+	}
 	regs, err := s.t.Regs()
 	if err != nil {
 		return false, err
@@ -168,6 +198,11 @@ func (s *Session) GoTo(m Mark) error {
 		}
 	}
 	s.armOnly(nil)
+	if m.Hit == 0 && m.Steps > 0 {
+		if err := s.toFrameThread(); err != nil {
+			return err
+		}
+	}
 	for i := 0; i < m.Steps; i++ {
 		if _, err := s.StepInsn(); err != nil {
 			return err
@@ -185,6 +220,18 @@ func (s *Session) GoTo(m Mark) error {
 	return s.rearm()
 }
 
+// toFrameThread makes the thread of the next frame the current one: the
+// steps of a mark from a boundary run in its frame's thread, while the
+// current thread at a boundary is the one of the frame before (or, at
+// begin, the debugged process's), which may be another.
+func (s *Session) toFrameThread() error {
+	f, err := s.peek()
+	if err != nil || f.Kind == trace.KindExit && f.Flags&trace.FlagThread == 0 {
+		return err // a process's end: Step picks the thread
+	}
+	return s.switchTo(f.Tid)
+}
+
 // here describes the current position for a backwards search.
 type here struct {
 	frame int64
@@ -198,10 +245,11 @@ func (s *Session) position() (here, error) {
 }
 
 // ReverseContinue goes back to the last breakpoint hit or watchpoint
-// trigger before the current point, or to the start of the recording. It
-// replays forward from the start with them armed and takes the last one.
+// trigger before the current point, or to the start of the debugged
+// process's history (begin). It replays forward with them armed and takes
+// the last one.
 func (s *Session) ReverseContinue() (Stopped, error) {
-	if s.done {
+	if s.done || s.ended {
 		return Stopped{}, errors.New("the program has exited: restart the replay to go back")
 	}
 	p, err := s.position()
@@ -233,7 +281,7 @@ func (s *Session) ReverseContinue() (Stopped, error) {
 		}
 		return Stopped{Reason: StoppedBreakpoint}, nil
 	}
-	if err := s.GoTo(Mark{Frame: 1}); err != nil {
+	if err := s.GoTo(Mark{Frame: s.begin}); err != nil {
 		return Stopped{}, err
 	}
 	return Stopped{Reason: StoppedBegin}, nil
@@ -250,21 +298,22 @@ type hit struct {
 // lastHitBefore returns the last client breakpoint hit or watchpoint
 // trigger before p. It searches backwards a segment at a time: from the
 // nearest snapshot before p to p, then from the snapshot before that to
-// the first one, and so on, replaying each forward with everything armed.
+// the first one, and so on down to begin, replaying each forward with
+// everything armed.
 func (s *Session) lastHitBefore(p here) (hit, error) {
 	if len(s.user) == 0 && len(s.watches) == 0 {
 		return hit{}, nil
 	}
 	end, final := p.frame, true
 	for {
-		start := int64(1)
+		start := s.begin
 		for _, sn := range s.snaps {
 			if sn.frame < end || final && sn.frame == end {
 				start = max(start, sn.frame)
 			}
 		}
 		last, err := s.searchSegment(start, end, final, p)
-		if err != nil || last.found || start <= 1 {
+		if err != nil || last.found || start <= s.begin {
 			return last, err
 		}
 		end, final = start, false
@@ -391,7 +440,7 @@ func (s *Session) markOf(p here) (Mark, error) {
 
 // ReverseStep goes back one instruction.
 func (s *Session) ReverseStep() (Stopped, error) {
-	if s.done {
+	if s.done || s.ended {
 		return Stopped{}, errors.New("the program has exited: restart the replay to go back")
 	}
 	p, err := s.position()
@@ -412,8 +461,8 @@ func (s *Session) ReverseStep() (Stopped, error) {
 		start.Hit--
 	case m.Hit == 1:
 		start = Mark{Frame: m.Frame}
-	case m.Frame <= 1:
-		if err := s.GoTo(Mark{Frame: 1}); err != nil {
+	case m.Frame <= s.begin:
+		if err := s.GoTo(Mark{Frame: s.begin}); err != nil {
 			return Stopped{}, err
 		}
 		return Stopped{Reason: StoppedBegin}, nil
@@ -468,6 +517,11 @@ func (s *Session) stepsTo(start Mark, p here) (int, error) {
 		return 0, err
 	}
 	s.armOnly(nil)
+	if start.Hit == 0 {
+		if err := s.toFrameThread(); err != nil {
+			return 0, err
+		}
+	}
 	for n := 1; ; n++ {
 		st, err := s.StepInsn()
 		if err != nil {

@@ -126,7 +126,7 @@ func (s *Session) armWatches() error {
 		return nil
 	}
 	pages := s.usePages()
-	if err := s.programDRs(pages || s.watchOff); err != nil {
+	if err := s.programDRs(pages || s.watchOff || !s.inMain()); err != nil {
 		return err
 	}
 	if s.atEnd {

@@ -48,7 +48,6 @@ type concFixture struct {
 
 // knownGaps are the fixtures rewind cannot record or replay exactly yet.
 var knownGaps = map[string]string{
-	"itimer_prof":             "SIGPROF/SIGVTALRM arriving between syscalls of a busy loop: recording stalls",
 	"pi_mutex":                "heavily contended PI futexes: each handoff costs a blocked-call switch (~100 µs), over the fixture's 5 s alarm",
 	"robust_mutex_owner_dies": "a process dying with a robust mutex in shared memory: the kernel's OWNER_DIED mark is not recorded",
 	"sigstop_cont_child":      "a stopped (SIGSTOP) process keeps running until SIGCONT",
@@ -57,10 +56,7 @@ var knownGaps = map[string]string{
 
 // knownChaosGaps are fixtures whose --chaos recordings do not always
 // replay yet.
-var knownChaosGaps = map[string]string{
-	"spin_flag":    "a thread preempted while spinning is sometimes (1 in 5) not found again: the memory fingerprint differs",
-	"mmap_threads": "as spin_flag, seen once in a preemption inside libc while other threads map and protect memory",
-}
+var knownChaosGaps = map[string]string{}
 
 var concFixtures = []concFixture{
 	// Threads.
@@ -171,6 +167,8 @@ var concFixtures = []concFixture{
 	{name: "clone3_fork", want: []string{"pidfd: got one 1, readable at exit 1\n",
 		"waitid(P_PIDFD): 0, pid matches 1, CLD_EXITED 1, status 11\n",
 		"PARENT_SETTID: tid written 1, exit 12\n"}},
+	{name: "fork_exec_work", want: []string{"forked child: 385\n", "exec'd child: 9455\n",
+		"parent: 55, forked child exited 85, exec'd child exited 55\n"}},
 	{name: "exec_other_binary", want: []string{"/bin/true exited 0\n", "echo in a child; exited 0\n",
 		"missing binary: child exited 127\n",
 		"now replacing myself with /bin/echo\nlast words from echo, pid unchanged\n"}},

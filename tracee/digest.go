@@ -22,6 +22,13 @@ type DigestOptions struct {
 	Skip [][2]uint64
 	// PerMap: also return one short digest per mapping, for diagnostics.
 	PerMap bool
+	// Stacks are the lowest live stack addresses of the threads (stack
+	// pointer less the red zone). Below them, to the start of the mapping,
+	// is dead stack that is left out: it holds what earlier calls left
+	// there, which the program never reads and which differs between
+	// recording and replay (the dynamic loader's lazy binding, signal
+	// frames, rewind's own stops).
+	Stacks []uint64
 }
 
 // MemDigest hashes the writable memory of t's process in address order.
@@ -44,6 +51,13 @@ func (t *Proc) MemDigest(o DigestOptions) (Digest, []string, error) {
 				if extra(p) {
 					ranges = append(ranges, Mapping{Start: p, End: p + pageSize, Path: m.Path})
 				}
+			}
+		}
+	}
+	for _, live := range o.Stacks {
+		for i := range ranges {
+			if m := &ranges[i]; live > m.Start && live < m.End {
+				m.Start = live
 			}
 		}
 	}

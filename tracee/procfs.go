@@ -40,13 +40,20 @@ func Tgid(tid int) int {
 }
 
 // Blocked tells whether thread tid blocks signal signo now (SigBlk).
-func Blocked(tid, signo int) bool {
+func Blocked(tid, signo int) bool { return sigMask(tid, "SigBlk:", signo) }
+
+// Caught tells whether thread tid's process has a handler for signo.
+func Caught(tid, signo int) bool { return sigMask(tid, "SigCgt:", signo) }
+
+// sigMask tells whether signo is in the mask on the line named field of
+// /proc/tid/status.
+func sigMask(tid int, field string, signo int) bool {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
 	if err != nil {
 		return false
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "SigBlk:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
 			return err == nil && mask&(1<<(signo-1)) != 0
 		}

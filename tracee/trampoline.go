@@ -60,6 +60,30 @@ func Patchable(code []byte) (ok, stop bool) {
 	return inst.Len >= 5 && relocatable(inst), false
 }
 
+// Repeating reports a rep-prefixed string instruction: a thread stopped
+// there may be between two of its iterations, a state no breakpoint at
+// the instruction's address ever sees again.
+func Repeating(code []byte) bool {
+	inst, err := x86asm.Decode(code, 64)
+	if err != nil {
+		return false
+	}
+	rep := false
+	for _, p := range inst.Prefix {
+		if p&0xff == x86asm.PrefixREP || p&0xff == x86asm.PrefixREPN {
+			rep = true
+		}
+	}
+	switch inst.Op {
+	case x86asm.MOVSB, x86asm.MOVSW, x86asm.MOVSD, x86asm.MOVSQ, x86asm.STOSB, x86asm.STOSW, x86asm.STOSD, x86asm.STOSQ,
+		x86asm.LODSB, x86asm.LODSW, x86asm.LODSD, x86asm.LODSQ, x86asm.CMPSB, x86asm.CMPSW, x86asm.CMPSD, x86asm.CMPSQ,
+		x86asm.SCASB, x86asm.SCASW, x86asm.SCASD, x86asm.SCASQ, x86asm.INSB, x86asm.INSW, x86asm.INSD,
+		x86asm.OUTSB, x86asm.OUTSW, x86asm.OUTSD:
+		return rep
+	}
+	return false
+}
+
 func relocatable(inst x86asm.Inst) bool {
 	switch inst.Op {
 	case x86asm.CALL, x86asm.LCALL, x86asm.RET, x86asm.LRET, x86asm.JMP, x86asm.LJMP, x86asm.SYSCALL,

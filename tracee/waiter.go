@@ -70,7 +70,7 @@ func (w *Waiter) Wait(timeout time.Duration) (ev Event, ok bool, err error) {
 			if left <= 0 {
 				return Event{}, false, nil
 			}
-			ts := unix.NsecToTimespec(int64(min(left, 10*time.Microsecond)))
+			ts := unix.NsecToTimespec(int64(min(left, 25*time.Microsecond)))
 			unix.Nanosleep(&ts, nil)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"syscall"
 	"text/tabwriter"
 
@@ -82,51 +81,6 @@ func cmdInfo(args []string) error {
 		fmt.Fprintf(w, "status:\tINCOMPLETE (the recorder did not finish)\n")
 	} else {
 		fmt.Fprintf(w, "status:\tcomplete\n")
-	}
-	w.Flush()
-	return err
-}
-
-func cmdPs(args []string) error {
-	r, err := openTrace("ps", args)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	type proc struct {
-		pid  int32
-		exit string
-		cmd  string
-	}
-	var procs []*proc
-	byPid := map[int32]*proc{}
-	err = eachFrame(r, func(n int64, f *trace.Frame) {
-		switch f.Kind {
-		case trace.KindExec:
-			p := byPid[f.Tid]
-			if p == nil {
-				p = &proc{pid: f.Tid, exit: "none"}
-				byPid[f.Tid] = p
-				procs = append(procs, p)
-			}
-			p.cmd = f.Exe
-			if n == 0 {
-				p.cmd = strings.Join(r.Header.Args, " ")
-			}
-		case trace.KindExit:
-			if p := byPid[f.Tid]; p != nil {
-				ws := unix.WaitStatus(f.Status)
-				p.exit = fmt.Sprint(ws.ExitStatus())
-				if ws.Signaled() {
-					p.exit = "-" + fmt.Sprint(int(ws.Signal()))
-				}
-			}
-		}
-	})
-	w := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(w, "PID\tPPID\tEXIT\tCMD")
-	for _, p := range procs {
-		fmt.Fprintf(w, "%d\t--\t%s\t%s\n", p.pid, p.exit, p.cmd)
 	}
 	w.Flush()
 	return err

@@ -39,7 +39,7 @@ var commands = map[string]struct {
 	usage string
 }{
 	"record": {cmdRecord, "record [-o DIR] [--cpuid=auto|trap|off] [--ticks=auto|pmu|soft] [--] PROG ARGS...   run PROG and record it"},
-	"replay": {cmdReplay, "replay -a [TRACE]        replay a recording (default: the latest)"},
+	"replay": {cmdReplay, "replay [-a] [-p|-f PID] [TRACE]   replay a recording (default: the latest); -a without a debugger, -p/-f debug process PID from its exec/fork"},
 	"ps":     {cmdPs, "ps [TRACE]               list the processes of a recording"},
 	"dump":   {cmdDump, "dump [TRACE]             print the events of a recording"},
 	"info":   {cmdInfo, "info [TRACE]             print the header of a recording"},
@@ -67,6 +67,7 @@ func main() {
 }
 
 func run(args []string) int {
+	defer startProfile()()
 	if len(args) == 0 {
 		usage()
 		return exitFailed

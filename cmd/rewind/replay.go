@@ -29,6 +29,9 @@ type replayFlags struct {
 	event    int64
 	watch    string
 	search   string
+	// onProcess (-p) or onFork (-f): the recorded pid of the process to
+	// debug, from its exec or from its fork.
+	onProcess, onFork int
 }
 
 // searchOptions turns --preempt-search into replayer options: the ways of
@@ -59,6 +62,10 @@ func cmdReplay(args []string) error {
 	fl.StringVar(&o.watch, "watchpoints", "auto", "watchpoints by `KIND`: auto (debug registers where they work, up to 4), hw (debug registers only) or page (page protection, any number)")
 	fl.StringVar(&o.search, "preempt-search", "auto", "find preemption points by `WAY`: auto (an in-process trampoline where the code allows), bpf (an in-kernel conditional breakpoint) or int3 (a stop at every pass; slowest)")
 	fl.Int64Var(&o.event, "g", 0, "start the debugger at event `N` (see the debugger's \"when\")")
+	fl.IntVar(&o.onProcess, "p", 0, "debug process `PID` (as rewind ps lists it) from its exec, or its fork if it never execs")
+	fl.IntVar(&o.onProcess, "onprocess", 0, "same as -p")
+	fl.IntVar(&o.onFork, "f", 0, "debug process `PID` from the fork that created it")
+	fl.IntVar(&o.onFork, "onfork", 0, "same as -f")
 	// Arguments after "--" go to gdb.
 	var gdbArgs []string
 	for i, a := range args {
@@ -75,9 +82,38 @@ func cmdReplay(args []string) error {
 		return err
 	}
 	if o.auto {
+		if o.onProcess != 0 || o.onFork != 0 {
+			return fail(exitFailed, errors.New("-p and -f choose the process to debug: not with -a"))
+		}
 		return autopilot(dir, o)
 	}
 	return serve(dir, o, gdbArgs)
+}
+
+// debuggedProcess turns -p/-f into replayer options, after checking the
+// recording has that process: an unknown pid is a usage error, found
+// before anything is replayed.
+func debuggedProcess(dir string, o replayFlags, ropts *replayer.Options) error {
+	pid := o.onProcess
+	switch {
+	case o.onProcess != 0 && o.onFork != 0:
+		return fail(exitFailed, errors.New("-p and -f both choose the process to debug: give one"))
+	case o.onProcess < 0 || o.onFork < 0:
+		return fail(exitFailed, errors.New("-p and -f take a process id"))
+	case o.onFork != 0:
+		pid = o.onFork
+	case pid == 0:
+		return nil
+	}
+	p, err := findProcess(dir, int32(pid))
+	if err != nil {
+		return fail(exitFailed, err)
+	}
+	ropts.Process = p.pid
+	// rr's -p: from the exec, or the first event of a process that
+	// never execs, which is right after its fork.
+	ropts.AtFork = o.onFork != 0 || !p.execs
+	return nil
 }
 
 func autopilot(dir string, o replayFlags) error {
@@ -118,6 +154,9 @@ func serve(dir string, o replayFlags, gdbArgs []string) error {
 		return fail(exitFailed, fmt.Errorf("--watchpoints must be auto, hw or page, not %q", o.watch))
 	}
 	if err := searchOptions(o.search, &ropts); err != nil {
+		return err
+	}
+	if err := debuggedProcess(dir, o, &ropts); err != nil {
 		return err
 	}
 	t, err := replayer.NewTarget(dir, ropts)

@@ -21,7 +21,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -278,49 +277,25 @@ func rrRecord(c rrCommand) error {
 
 // rrReplay serves the replay as "rewind replay -s PORT" does, which
 // prints rr's launch lines on stderr.
-func rrReplay(c rrCommand) error {
-	var traceArgs []string
-	if c.trace != "" {
-		traceArgs = []string{c.trace}
-	}
-	if c.onProcess != 0 {
-		// The trace as rewind replay finds it (the latest if none).
-		fl := flag.NewFlagSet("rr replay", flag.ContinueOnError)
-		fl.Parse(traceArgs)
-		dir, err := traceArg(fl)
-		if err != nil {
-			return err
-		}
-		if err := checkOnProcess(dir, c.onProcess); err != nil {
-			return fail(exitFailed, err)
-		}
-	}
+func rrReplay(c rrCommand) error { return cmdReplay(rrReplayArgs(c)) }
+
+// rrReplayArgs is the rewind replay command line for an rr replay one:
+// --onprocess=PID is rewind's -p PID (an unknown pid is refused there,
+// with the recorded ones listed).
+func rrReplayArgs(c rrCommand) []string {
 	args := []string{"-s", strconv.Itoa(c.port)}
 	if c.keep {
 		args = append(args, "-k")
 	}
-	return cmdReplay(append(args, traceArgs...))
-}
-
-// checkOnProcess accepts --onprocess=PID when PID is the recorded process:
-// rewind records one process, the one it debugs.
-func checkOnProcess(dir string, pid int) error {
-	r, err := trace.Open(dir)
-	if err != nil {
-		return err
+	if c.onProcess != 0 {
+		args = append(args, "-p", strconv.Itoa(c.onProcess))
 	}
-	defer r.Close()
-	f, err := r.Read()
-	if err != nil {
-		return err
+	if strings.HasPrefix(c.trace, "-") {
+		args = append(args, "./"+c.trace) // not an option
+	} else if c.trace != "" {
+		args = append(args, c.trace)
 	}
-	if f.Kind != trace.KindExec {
-		return fmt.Errorf("%s: the first event is %v, not the program's start", dir, f.Kind)
-	}
-	if int(f.Tid) != pid {
-		return fmt.Errorf("rr: --onprocess=%d: the recording has one process, %d", pid, f.Tid)
-	}
-	return nil
+	return args
 }
 
 // cmdInstallRRLink makes DIR/rr a link to this rewind binary, so that a
