@@ -88,10 +88,16 @@ func (r *recording) signal(t *task, signo int) error {
 			}
 			t.injected = nil
 		}
+	case int64(regs.Orig_rax) < 0 && !t.inLibrary(regs.Rip) && t.state != exiting:
+		// Arrived between recorded points, in user code: name a point
+		// here (a preemption) and deliver it there, as soon as the
+		// program would have seen it. Held for long, a CPU-time timer
+		// would fire again meanwhile.
+		t.hold(signo, info)
+		return r.preempted(t, regs, false)
 	default:
-		// Arrived between recorded points, where soft mode cannot name
-		// the point: hold it until the thread's next syscall or
-		// preemption.
+		// Arrived on the way out of a syscall or in the syscall buffer:
+		// hold it until the thread's next syscall or preemption.
 		t.hold(signo, info)
 		return r.askStop(t)
 	}
