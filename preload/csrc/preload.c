@@ -151,8 +151,14 @@ struct iov {
 
 // classify tells whether call nr with args a may go through the buffer,
 // and bounds the bytes it writes. It depends only on the arguments and
-// memory the call does not change, so recording and replay agree.
+// memory the call does not change, so recording and replay agree. With a
+// null a, it tells whether calls numbered nr can go through it at all.
 static int classify(long nr, const long *a, uint64_t *bound) {
+	static const long none[6];
+	int any = a == 0;
+	if (any)
+		a = none;
+#define ARGS_OK(c) (any || (c))
 	*bound = 0;
 	switch (nr) {
 	case __NR_write:
@@ -160,7 +166,7 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 	case __NR_writev:
 	case __NR_sendto:
 		// rewind's stdout and stderr stay traced: replay echoes them.
-		return a[0] != 1 && a[0] != 2;
+		return ARGS_OK(a[0] != 1 && a[0] != 2);
 	case __NR_read:
 	case __NR_pread64:
 	case __NR_getdents64:
@@ -176,7 +182,7 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 		return 1;
 	case __NR_recvfrom:
 		*bound = (uint64_t)a[2];
-		return a[4] == 0; // without a source address
+		return ARGS_OK(a[4] == 0); // without a source address
 	case __NR_readv: {
 		if (a[2] < 0 || a[2] > MAX_SPANS)
 			return 0;
@@ -231,13 +237,13 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 		*bound = (uint64_t)a[1] * 8;
 		return 1;
 	case __NR_epoll_wait:
-		if (a[2] <= 0 || a[2] > 4096 || a[3] != 0)
+		if (!ARGS_OK(a[2] > 0 && a[2] <= 4096 && a[3] == 0))
 			return 0;
 		*bound = (uint64_t)a[2] * 12;
 		return 1;
 	case __NR_ioctl:
 		*bound = 36;
-		return a[1] == 0x5401 /* TCGETS */ || a[1] == 0x541b /* FIONREAD */ || a[1] == 0x40049409 /* FICLONE */;
+		return ARGS_OK(a[1] == 0x5401 /* TCGETS */ || a[1] == 0x541b /* FIONREAD */ || a[1] == 0x40049409 /* FICLONE */);
 	case __NR_getxattr:
 	case __NR_lgetxattr:
 	case __NR_fgetxattr:
@@ -252,9 +258,9 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 		// F_GETFD, F_SETFD, F_GETFL, F_SETFL, and the record locks
 		// (F_GETLK, F_OFD_GETLK write a struct flock).
 		*bound = 32;
-		return (a[1] >= 1 && a[1] <= 7) || (a[1] >= 36 && a[1] <= 38);
+		return ARGS_OK((a[1] >= 1 && a[1] <= 7) || (a[1] >= 36 && a[1] <= 38));
 	case __NR_futex:
-		return (a[1] & 0x7f) == 1 /* FUTEX_WAKE */ || (a[1] & 0x7f) == 10 /* FUTEX_WAKE_BITSET */;
+		return ARGS_OK((a[1] & 0x7f) == 1 /* FUTEX_WAKE */ || (a[1] & 0x7f) == 10 /* FUTEX_WAKE_BITSET */);
 	case __NR_close:
 	case __NR_lseek:
 	case __NR_access:
@@ -310,105 +316,6 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 	return 0;
 }
 
-// may_buffer tells whether calls numbered nr can go through the buffer at
-// all; classify decides for given arguments (TestBufferedCallsAreEmulated
-// checks the two list the same calls).
-static int may_buffer(long nr) {
-	switch (nr) {
-	case __NR_write:
-	case __NR_pwrite64:
-	case __NR_writev:
-	case __NR_sendto:
-	case __NR_read:
-	case __NR_pread64:
-	case __NR_getdents64:
-	case __NR_readlink:
-	case __NR_readlinkat:
-	case __NR_getrandom:
-	case __NR_getcwd:
-	case __NR_recvfrom:
-	case __NR_readv:
-	case __NR_fstat:
-	case __NR_stat:
-	case __NR_lstat:
-	case __NR_newfstatat:
-	case __NR_getrusage:
-	case __NR_statx:
-	case __NR_clock_gettime:
-	case __NR_gettimeofday:
-	case __NR_time:
-	case __NR_pipe:
-	case __NR_pipe2:
-	case __NR_copy_file_range:
-	case __NR_sendfile:
-	case __NR_times:
-	case __NR_uname:
-	case __NR_sysinfo:
-	case __NR_poll:
-	case __NR_epoll_wait:
-	case __NR_ioctl:
-	case __NR_getxattr:
-	case __NR_lgetxattr:
-	case __NR_fgetxattr:
-	case __NR_listxattr:
-	case __NR_llistxattr:
-	case __NR_flistxattr:
-	case __NR_fcntl:
-	case __NR_futex:
-	case __NR_close:
-	case __NR_lseek:
-	case __NR_access:
-	case __NR_faccessat:
-	case __NR_faccessat2:
-	case __NR_open:
-	case __NR_openat:
-	case __NR_getpid:
-	case __NR_getppid:
-	case __NR_gettid:
-	case __NR_getuid:
-	case __NR_geteuid:
-	case __NR_getgid:
-	case __NR_getegid:
-	case __NR_fsync:
-	case __NR_fdatasync:
-	case __NR_ftruncate:
-	case __NR_truncate:
-	case __NR_unlink:
-	case __NR_unlinkat:
-	case __NR_mkdir:
-	case __NR_mkdirat:
-	case __NR_rmdir:
-	case __NR_rename:
-	case __NR_renameat:
-	case __NR_renameat2:
-	case __NR_chmod:
-	case __NR_fchmod:
-	case __NR_fchmodat:
-	case __NR_chown:
-	case __NR_fchown:
-	case __NR_lchown:
-	case __NR_fchownat:
-	case __NR_utimensat:
-	case __NR_symlink:
-	case __NR_symlinkat:
-	case __NR_link:
-	case __NR_linkat:
-	case __NR_umask:
-	case __NR_fadvise64:
-	case __NR_dup:
-	case __NR_dup2:
-	case __NR_dup3:
-	case __NR_flock:
-	case __NR_setxattr:
-	case __NR_lsetxattr:
-	case __NR_fsetxattr:
-	case __NR_removexattr:
-	case __NR_lremovexattr:
-	case __NR_fremovexattr:
-		return 1;
-	}
-	return 0;
-}
 
 // spans lists the memory call nr wrote, given its result; it is computed
 // again at replay from the recorded result.
@@ -538,6 +445,14 @@ static int spans(long nr, const long *a, long ret, struct span *s) {
 	}
 #undef OUT
 	return n;
+}
+
+#undef ARGS_OK
+
+// buffers_nr tells whether calls numbered nr can go through the buffer.
+static int buffers_nr(long nr) {
+	uint64_t bound;
+	return classify(nr, 0, &bound);
 }
 
 // ---- the buffer ----
@@ -723,7 +638,7 @@ static int likely_buffered(const uint8_t *p, const uint8_t *start) {
 	if (p - 2 >= start && p[-2] == 0x31 && p[-1] == 0xc0)
 		return 1;
 	for (int k = 5; k <= 13 && p - k >= start; k++)
-		if (p[-k] == 0xb8 && may_buffer(*(const int32_t *)(p - k + 1)))
+		if (p[-k] == 0xb8 && buffers_nr(*(const int32_t *)(p - k + 1)))
 			return 1;
 	return 0;
 }
@@ -736,7 +651,7 @@ static const struct pattern *site_at(const uint8_t *p, const uint8_t *start) {
 	if (p[0] != 0x0f || p[1] != 0x05)
 		return 0;
 	if (p - 5 >= start && p[-5] == 0xb8)
-		return may_buffer(*(const int32_t *)(p - 4)) ? &patterns[0] : 0;
+		return buffers_nr(*(const int32_t *)(p - 4)) ? &patterns[0] : 0;
 	if (!likely_buffered(p, start))
 		return 0;
 	for (unsigned i = 1; i < sizeof patterns / sizeof patterns[0]; i++) {
