@@ -79,7 +79,9 @@ func (t *task) inLibrary(pc uint64) bool {
 }
 
 // register handles the library's registration of a thread's slot: the
-// call succeeds, and replay writes the slot's header for replay mode.
+// call returns 1 when rewind's filter already applies to the thread (the
+// library then does not install it), else 0, and replay writes the slot's
+// header for replay mode.
 func (r *recording) register(t *task, f *trace.Frame) error {
 	slot := t.entry.Rdi
 	if t.entry.Rsi != preload.SlotSize || !preload.InRegion(slot) {
@@ -92,6 +94,9 @@ func (r *recording) register(t *task, f *trace.Frame) error {
 	}
 	hdr.Mode = preload.ModeReplay
 	f.Result, f.Mem = 0, []trace.MemWrite{{Addr: slot, Data: hdr.Encode()}}
+	if t.buf.filtered {
+		f.Result = 1
+	}
 	return nil
 }
 

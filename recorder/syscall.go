@@ -225,7 +225,7 @@ func (r *recording) syscallExit(t *task) error {
 		if err := r.register(t, f); err != nil {
 			return err
 		}
-		after.Rax = 0
+		after.Rax = uint64(f.Result)
 		if err := t.SetRegs(&after); err != nil {
 			return err
 		}

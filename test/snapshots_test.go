@@ -1,6 +1,7 @@
 package test
 
 import (
+	"path/filepath"
 	"testing"
 
 	"rewind/replayer"
@@ -11,8 +12,11 @@ import (
 // client navigates), however long the recording.
 func TestSnapshotsBounded(t *testing.T) {
 	Require(t, "ptrace")
-	prog := Build(t, "syscalls")
-	trace, _ := recordTrace(t, prog, "5000") // over 10,000 events
+	// Without the syscall buffer: over 10,000 events (with it, 64).
+	trace := filepath.Join(t.TempDir(), "trace")
+	if r := Run(t, "", nil, Rewind(t), "record", "-q", "--no-syscall-buffer", "-o", trace, Build(t, "syscalls"), "5000"); r.Code != 0 {
+		t.Fatalf("record: %s", r)
+	}
 	tg, err := replayer.NewTarget(trace, replayer.Options{})
 	if err != nil {
 		t.Fatal(err)

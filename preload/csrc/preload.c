@@ -19,6 +19,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <elf.h>
 
 #include "layout.h"
 
@@ -104,7 +105,12 @@ static int is_err(long r) { return (unsigned long)r > -4096UL; }
 
 // ---- thread set-up ----
 
-// Maps a buffer slot for the calling thread and registers it with rewind.
+// rw_filtered: rewind's filter already applies to this process (it said
+// so when the first slot was registered).
+static int rw_filtered;
+
+// Maps a buffer slot for the calling thread and registers it with rewind,
+// which answers 1 when its seccomp filter already applies, else 0.
 static int slot_init(void) {
 	while (rw_next_slot < RW_MAX_SLOTS) {
 		uintptr_t a = RW_SLOTS + (uintptr_t)rw_next_slot++ * RW_SLOT_SIZE;
@@ -116,10 +122,12 @@ static int slot_init(void) {
 			return 0;
 		struct hdr *h = (struct hdr *)a;
 		h->cap = RW_SLOT_SIZE - RW_RECORDS_OFF;
-		if (traced(RW_SYS_REGISTER, a, RW_SLOT_SIZE, rw_text_start, rw_text_end, 0, 0) != 0) {
+		long r = traced(RW_SYS_REGISTER, a, RW_SLOT_SIZE, rw_text_start, rw_text_end, 0, 0);
+		if (r != 0 && r != 1) {
 			traced(__NR_munmap, a, RW_SLOT_SIZE, 0, 0, 0, 0);
 			return 0;
 		}
+		rw_filtered = r == 1;
 		rw_slot = (char *)a;
 		rw_stack = (char *)a + RW_STACK_TOP;
 		return 1;
@@ -718,64 +726,57 @@ struct range {
 	uintptr_t start, end;
 };
 
-static uintptr_t hex(const char **s) {
-	uintptr_t v = 0;
-	for (;; (*s)++) {
-		char c = **s;
-		if (c >= '0' && c <= '9')
-			v = v * 16 + (uintptr_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = v * 16 + (uintptr_t)(c - 'a' + 10);
-		else
-			return v;
-	}
-}
+// The dynamic linker's list of loaded objects (<link.h>), read without
+// libc: it names libc and this library with their load addresses, so no
+// traced read of /proc/self/maps is needed at every process start.
+struct link_map {
+	uintptr_t l_addr;
+	const char *l_name;
+	const Elf64_Dyn *l_ld;
+	struct link_map *l_next, *l_prev;
+};
+struct r_debug {
+	int r_version;
+	struct link_map *r_map;
+};
+extern struct r_debug _r_debug;  // the dynamic linker's
+extern const Elf64_Dyn _DYNAMIC[]; // this library's
 
-static int ends_with(const char *s, const char *e, const char *suffix) {
-	size_t n = 0;
-	while (suffix[n])
+static int ends_with(const char *s, const char *suffix) {
+	size_t n = 0, m = 0;
+	while (s[n])
 		n++;
-	if ((size_t)(e - s) < n)
+	while (suffix[m])
+		m++;
+	if (n < m)
 		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (e[-(long)n + (long)i] != suffix[i])
+	for (size_t i = 0; i < m; i++)
+		if (s[n - m + i] != suffix[i])
 			return 0;
 	return 1;
 }
 
-static char maps_buf[64 << 10];
+// text returns the executable segment of the object loaded at l.
+static struct range text(const struct link_map *l) {
+	struct range r = {0, 0};
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)l->l_addr;
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(l->l_addr + eh->e_phoff);
+	for (int i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X)) {
+			r.start = (l->l_addr + ph[i].p_vaddr) & ~4095UL;
+			r.end = (l->l_addr + ph[i].p_vaddr + ph[i].p_memsz + 4095) & ~4095UL;
+		}
+	}
+	return r;
+}
 
-// read_maps finds libc's executable mapping and this library's own.
-static int read_maps(struct range *libc, struct range *self) {
-	long fd = traced(__NR_open, (long)"/proc/self/maps", 0, 0, 0, 0, 0);
-	if (is_err(fd))
-		return 0;
-	long n = 0, r;
-	while (n < (long)sizeof maps_buf - 1 &&
-	       (r = traced(__NR_read, fd, (long)(maps_buf + n), (long)sizeof maps_buf - 1 - n, 0, 0, 0)) > 0)
-		n += r;
-	traced(__NR_close, fd, 0, 0, 0, 0, 0);
-	maps_buf[n] = 0;
-	uintptr_t me = (uintptr_t)rw_handle;
-	for (const char *line = maps_buf; *line;) {
-		const char *end = line;
-		while (*end && *end != '\n')
-			end++;
-		const char *s = line;
-		uintptr_t start = hex(&s);
-		s++;
-		uintptr_t stop = hex(&s);
-		s++;
-		int exec = s[2] == 'x';
-		if (exec && me >= start && me < stop) {
-			self->start = start;
-			self->end = stop;
-		}
-		if (exec && ends_with(line, end, "/libc.so.6")) {
-			libc->start = start;
-			libc->end = stop;
-		}
-		line = *end ? end + 1 : end;
+// find_objects finds the executable segments of libc and of this library.
+static int find_objects(struct range *libc, struct range *self) {
+	for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next) {
+		if (l->l_ld == _DYNAMIC)
+			*self = text(l);
+		else if (l->l_name && ends_with(l->l_name, "/libc.so.6"))
+			*libc = text(l);
 	}
 	return libc->start != 0 && self->start != 0;
 }
@@ -863,7 +864,7 @@ __attribute__((constructor)) static void rw_init(void) {
 	if (!map_code_page())
 		return;
 	struct range libc = {0, 0}, self = {0, 0};
-	if (!read_maps(&libc, &self))
+	if (!find_objects(&libc, &self))
 		return;
 	rw_text_start = self.start;
 	rw_text_end = self.end;
@@ -871,6 +872,7 @@ __attribute__((constructor)) static void rw_init(void) {
 		sys6(__NR_munmap, RW_REGION, 4096, 0, 0, 0, 0);
 		return;
 	}
-	install_filter();
+	if (!rw_filtered)
+		install_filter();
 	patch(libc);
 }
