@@ -20,6 +20,7 @@ const (
 	MarkerTraced = 0xffffffff
 	ModeRecord   = 1
 	ModeReplay   = 2
+	ModeFree     = 3 // the slot's thread ended: a later thread may take it
 
 	// RegionEnd bounds the code page and every slot: memory digests leave
 	// it out, since the buffers differ between recording and replay.

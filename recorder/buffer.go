@@ -139,6 +139,26 @@ func (r *recording) flush(t *task, pc uint64) error {
 	return t.WriteMem(slot, h.Encode())
 }
 
+// freeSlot marks the slot of thread t, which ended, free for a later
+// thread of its process (written through mem, a live thread of it), and
+// returns the write for t's exit frame, so replay marks it at the same
+// point. A slot t shared (a thread cloned without its own TLS) stays.
+func (r *recording) freeSlot(t *task, mem *task) []trace.MemWrite {
+	if t.buf.slot == 0 || mem == nil {
+		return nil
+	}
+	for _, o := range r.tasks {
+		if o != t && o.tgid == t.tgid && o.buf.slot == t.buf.slot && o.state != exiting {
+			return nil
+		}
+	}
+	mark := preload.Header{Mode: preload.ModeFree}.Encode()[:4]
+	if mem.WriteMem(t.buf.slot, mark) != nil {
+		return nil
+	}
+	return []trace.MemWrite{{Addr: t.buf.slot, Data: mark}}
+}
+
 // askStop makes t's next buffered call a traced one, where a signal held
 // for t can be delivered.
 func (r *recording) askStop(t *task) error {

@@ -499,7 +499,7 @@ func (r *recording) died(t *task, ws unix.WaitStatus) error {
 	if t.Pid != t.tgid {
 		if t.state == exiting && t.entryInfo != nil && t.entryInfo.Nr == unix.SYS_EXIT {
 			return r.write(&trace.Frame{Kind: trace.KindExit, Flags: trace.FlagThread, Tid: int32(t.Pid), Status: int32(ws),
-				Mem: r.robustWrites(t)})
+				Mem: r.exitWrites(t)})
 		}
 		return nil // killed with its process
 	}

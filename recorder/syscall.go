@@ -100,7 +100,7 @@ func (r *recording) exitCall(t *task) error {
 		return err
 	}
 	r.cur = nil
-	return r.write(&trace.Frame{Kind: trace.KindExit, Flags: trace.FlagThread, Tid: int32(t.Pid), Mem: r.robustWrites(t)})
+	return r.write(&trace.Frame{Kind: trace.KindExit, Flags: trace.FlagThread, Tid: int32(t.Pid), Mem: r.exitWrites(t)})
 }
 
 // robustList returns the address of a thread's robust futex list.
@@ -113,18 +113,28 @@ func robustList(tid int) uint64 {
 	return head
 }
 
-// robustWrites reads, after thread t ended, the futex words of its robust
-// list: the kernel marked those it held (FUTEX_OWNER_DIED), which replay,
-// where thread ids differ, must write itself.
-func (r *recording) robustWrites(t *task) []trace.MemWrite {
-	var mem *tracee.Proc
+// exitWrites is the memory written for thread t, which ended, for its
+// exit frame: its robust futexes, and its syscall buffer slot made free.
+func (r *recording) exitWrites(t *task) []trace.MemWrite {
+	var mem *task
 	for _, o := range r.tasks {
 		if o != t && o.tgid == t.tgid && o.state != exiting {
-			mem = o.Proc
+			mem = o
 			break
 		}
 	}
-	if t.robust == 0 || mem == nil {
+	if mem == nil {
+		return nil
+	}
+	return append(robustWrites(t, mem.Proc), r.freeSlot(t, mem)...)
+}
+
+// robustWrites reads, after thread t ended, the futex words of its robust
+// list through mem, a live thread of its process: the kernel marked those
+// it held (FUTEX_OWNER_DIED), which replay, where thread ids differ, must
+// write itself.
+func robustWrites(t *task, mem *tracee.Proc) []trace.MemWrite {
+	if t.robust == 0 {
 		return nil
 	}
 	var head [24]byte // next, futex_offset, list_op_pending

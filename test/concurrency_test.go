@@ -64,6 +64,7 @@ var concFixtures = []concFixture{
 	// Threads.
 	{name: "thread_create_join", want: []string{"thread 3: joined=1 sum=2187512500\n",
 		"total: 5000050000 (expected 5000050000)\n"}},
+	{name: "thread_churn", want: []string{"threads: 1500, total 1124250, clocks 1500\n"}},
 	{name: "mutex_counter", want: []string{"counter: 400000 (expected 400000)\n",
 		"trylock on a held mutex: EBUSY\n"}},
 	{name: "condvar_pingpong", want: []string{"exchanges: 2000\nout of order: 0\n"}},

@@ -14,3 +14,4 @@
 #define RW_MARKER_TRACED 0xffffffffu     // record: the call went traced
 #define RW_MODE_RECORD 1
 #define RW_MODE_REPLAY 2
+#define RW_MODE_FREE 3                   // written by rewind when the slot's thread ended

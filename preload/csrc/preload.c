@@ -109,30 +109,55 @@ static int is_err(long r) { return (unsigned long)r > -4096UL; }
 // so when the first slot was registered).
 static int rw_filtered;
 
-// Maps a buffer slot for the calling thread and registers it with rewind,
-// which answers 1 when its seccomp filter already applies, else 0.
-static int slot_init(void) {
+// rw_ours marks the slots this process mapped.
+static uint8_t rw_ours[RW_MAX_SLOTS];
+
+// free_slot returns a slot whose thread ended (rewind marked it so, in
+// recording and replay alike), or 0.
+static uintptr_t free_slot(void) {
+	for (int i = 0; i < rw_next_slot; i++) {
+		uintptr_t a = RW_SLOTS + (uintptr_t)i * RW_SLOT_SIZE;
+		if (rw_ours[i] && ((struct hdr *)a)->mode == RW_MODE_FREE)
+			return a;
+	}
+	return 0;
+}
+
+// new_slot maps a slot not used before, or returns 0.
+static uintptr_t new_slot(void) {
 	while (rw_next_slot < RW_MAX_SLOTS) {
-		uintptr_t a = RW_SLOTS + (uintptr_t)rw_next_slot++ * RW_SLOT_SIZE;
+		int i = rw_next_slot++;
+		uintptr_t a = RW_SLOTS + (uintptr_t)i * RW_SLOT_SIZE;
 		long p = traced(__NR_mmap, a, RW_SLOT_SIZE, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 		if (p == -EEXIST)
 			continue;
 		if ((uintptr_t)p != a)
 			return 0;
-		struct hdr *h = (struct hdr *)a;
-		h->cap = RW_SLOT_SIZE - RW_RECORDS_OFF;
-		long r = traced(RW_SYS_REGISTER, a, RW_SLOT_SIZE, rw_text_start, rw_text_end, 0, 0);
-		if (r != 0 && r != 1) {
-			traced(__NR_munmap, a, RW_SLOT_SIZE, 0, 0, 0, 0);
-			return 0;
-		}
-		rw_filtered = r == 1;
-		rw_slot = (char *)a;
-		rw_stack = (char *)a + RW_STACK_TOP;
-		return 1;
+		rw_ours[i] = 1;
+		return a;
 	}
 	return 0;
+}
+
+// Takes a buffer slot for the calling thread and registers it with rewind,
+// which answers 1 when its seccomp filter already applies, else 0.
+static int slot_init(void) {
+	uintptr_t a = free_slot();
+	if (!a && !(a = new_slot()))
+		return 0;
+	struct hdr *h = (struct hdr *)a;
+	h->cap = RW_SLOT_SIZE - RW_RECORDS_OFF;
+	long r = traced(RW_SYS_REGISTER, a, RW_SLOT_SIZE, rw_text_start, rw_text_end, 0, 0);
+	if (r != 0 && r != 1) {
+		rw_ours[(a - RW_SLOTS) / RW_SLOT_SIZE] = 0;
+		traced(__NR_munmap, a, RW_SLOT_SIZE, 0, 0, 0, 0);
+		return 0;
+	}
+	rw_filtered = r == 1;
+	rw_slot = (char *)a;
+	rw_stack = (char *)a + RW_STACK_TOP;
+	return 1;
 }
 
 // Called by the assembly entry the first time a thread makes a patched
