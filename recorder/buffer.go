@@ -29,18 +29,18 @@ type bufferState struct {
 	// untraced: stopped at the entry of a call made at the untraced site
 	// while no filter applies; it is the library's, not recorded here.
 	untraced bool
-	// polled: when the running thread was last checked for a buffered
-	// call that blocked, and how long until the next check.
-	pollAt   time.Time
+	// pollWait: how long until the running thread is checked again for a
+	// buffered call that blocked (1 ms, doubling to 10 ms).
 	pollWait time.Duration
 }
 
-// withPreload returns env with the library added to LD_PRELOAD, written
-// next to the trace (or in a temporary directory when the trace's path
-// cannot be named in LD_PRELOAD).
+// withPreload returns env with the library added first to LD_PRELOAD,
+// written next to the trace (or in a temporary directory when the trace's
+// path cannot be named in LD_PRELOAD).
 func withPreload(env []string, traceDir string) ([]string, error) {
-	dir := filepath.Join(traceDir, "preload")
-	if strings.ContainsAny(dir, " :") {
+	// Absolute: the program and its children may change directory.
+	dir, err := filepath.Abs(filepath.Join(traceDir, "preload"))
+	if err != nil || strings.ContainsAny(dir, " :") {
 		sum := sha256.Sum256(preload.Library)
 		dir = filepath.Join(os.TempDir(), fmt.Sprintf("rewind-preload-%d-%x", os.Getuid(), sum[:6]))
 	}

@@ -35,3 +35,17 @@ func TestSyscallBufferBypassed(t *testing.T) {
 		})
 	}
 }
+
+// TestSyscallBufferRelativeTrace records, into a trace named by a relative
+// path, a shell that changes directory before it runs a child: the child
+// must still find the syscall buffer library (ld.so would complain on
+// stderr) and the recording replay exactly.
+func TestSyscallBufferRelativeTrace(t *testing.T) {
+	Require(t, "ptrace")
+	work := t.TempDir()
+	rec := Run(t, work, nil, Rewind(t), "record", "-q", "-o", "trace", "sh", "-c", "cd / && /bin/ls -d /tmp && echo done")
+	if rec.Code != 0 || string(rec.Stdout) != "/tmp\ndone\n" || len(programStderr(rec.Stderr)) != 0 {
+		t.Fatalf("record: %s", rec)
+	}
+	checkReplay(t, 1, filepath.Join(work, "trace"), rec)
+}
