@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -126,31 +125,6 @@ func ProbeTSCTrap() error { return probeTracee().tsc }
 // ProbeDebugRegisters reports whether hardware breakpoints fire.
 func ProbeDebugRegisters() error { return probeTracee().debugRegs }
 
-// perfEventAttr is the prefix of struct perf_event_attr rewind needs.
-type perfEventAttr struct {
-	Type       uint32
-	Size       uint32
-	Config     uint64
-	Sample     uint64
-	SampleType uint64
-	ReadFormat uint64
-	Bits       uint64
-	_          [64]byte
-}
-
-// ProbePMU reports whether a hardware branch counter can be opened.
-func ProbePMU() error {
-	attr := perfEventAttr{Type: unix.PERF_TYPE_HARDWARE, Config: unix.PERF_COUNT_HW_BRANCH_INSTRUCTIONS,
-		Bits: 1<<0 /* disabled */ | 1<<5 /* exclude_kernel */ | 1<<6 /* exclude_hv */}
-	attr.Size = uint32(unsafe.Sizeof(attr))
-	fd, _, errno := unix.Syscall6(unix.SYS_PERF_EVENT_OPEN, uintptr(unsafe.Pointer(&attr)), 0, ^uintptr(0), ^uintptr(0), 0, 0)
-	if errno != 0 {
-		return fmt.Errorf("perf_event_open(PERF_TYPE_HARDWARE): %w", errno)
-	}
-	unix.Close(int(fd))
-	return nil
-}
-
 // ProbeSeccomp reports whether seccomp filters are available.
 func ProbeSeccomp() error {
 	r, err := unix.PrctlRetInt(unix.PR_GET_SECCOMP, 0, 0, 0, 0)
@@ -173,9 +147,11 @@ func Probe() []Feature {
 	} else if p > "1" && !strings.HasPrefix(p, "-") {
 		perr = fmt.Errorf("is %s; Delve's rr backend wants <= 1", p)
 	}
-	pmu, cpuid, dr, tsc, seccomp := ProbePMU(), ProbeCPUIDFaulting(), ProbeDebugRegisters(), ProbeTSCTrap(), ProbeSeccomp()
+	// The same probe recording uses: the conditional-branch event of
+	// this CPU, counted over a loop.
+	pmu, cpuid, dr, tsc, seccomp := probeTicks(), ProbeCPUIDFaulting(), ProbeDebugRegisters(), ProbeTSCTrap(), ProbeSeccomp()
 	return []Feature{
-		{"PMU", pmu, "hardware branch counter", pick(pmu == nil, "tick mode possible (recording uses soft mode for now)", "soft mode: positions by fingerprint")},
+		{"PMU", pmu, "retired conditional branches", pick(pmu == nil, "tick mode possible (recording uses soft mode for now)", "soft mode: positions by fingerprint")},
 		{"debug registers", dr, "hardware breakpoints/watchpoints", pick(dr == nil, "hardware watchpoints (up to 4, then page protection)", "page-protection watchpoints")},
 		{"CPUID faulting", cpuid, "ARCH_SET_CPUID", pick(cpuid == nil, "CPUID trapped and recorded", "CPUID not trapped: CPU facts kept in the trace header, replay warns on a different CPU")},
 		{"rdtsc trapping", tsc, "PR_SET_TSC(PR_TSC_SIGSEGV)", pick(tsc == nil, "rdtsc/rdtscp trapped and recorded", "cannot record: rdtsc would escape the recording")},
