@@ -31,10 +31,10 @@ const (
 	TracedIP   = Region + TracedOff + 2
 )
 
-// Header field offsets in a slot.
+// Header field offsets in a slot (WantStopOff: rewind sets that word alone).
 const (
 	hdrMode     = 0
-	hdrWantStop = 4
+	WantStopOff = 4
 	hdrUsed     = 8
 	hdrCursor   = 16
 	hdrCap      = 24
@@ -57,7 +57,7 @@ func (h Header) Encode() []byte {
 	b := make([]byte, HeaderSize)
 	le := binary.LittleEndian
 	le.PutUint32(b[hdrMode:], h.Mode)
-	le.PutUint32(b[hdrWantStop:], h.WantStop)
+	le.PutUint32(b[WantStopOff:], h.WantStop)
 	le.PutUint64(b[hdrUsed:], h.Used)
 	le.PutUint64(b[hdrCursor:], h.Cursor)
 	le.PutUint64(b[hdrCap:], h.Cap)
@@ -67,7 +67,7 @@ func (h Header) Encode() []byte {
 // DecodeHeader reads a header from b (HeaderSize bytes).
 func DecodeHeader(b []byte) Header {
 	le := binary.LittleEndian
-	return Header{Mode: le.Uint32(b[hdrMode:]), WantStop: le.Uint32(b[hdrWantStop:]),
+	return Header{Mode: le.Uint32(b[hdrMode:]), WantStop: le.Uint32(b[WantStopOff:]),
 		Used: le.Uint64(b[hdrUsed:]), Cursor: le.Uint64(b[hdrCursor:]), Cap: le.Uint64(b[hdrCap:])}
 }
 

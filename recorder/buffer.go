@@ -167,7 +167,7 @@ func (r *recording) askStop(t *task) error {
 	}
 	var one [4]byte
 	one[0] = 1
-	return t.WriteMem(t.buf.slot+4, one[:])
+	return t.WriteMem(t.buf.slot+preload.WantStopOff, one[:])
 }
 
 // abortUntraced handles a stop of t in a buffered call that the kernel

@@ -154,20 +154,13 @@ func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) er
 	if !atBoundary {
 		var err error
 		if regs, err = r.toPatchable(t, regs); err == errNotNow {
-			t.retrySoon = true // in a rep instruction: later
+			t.retrySoon = true
 			if r.cur == nil {
 				r.cur = t
 			}
 			return nil
 		} else if err != nil {
 			return err
-		}
-		if t.inLibrary(regs.Rip) {
-			t.retrySoon = true // stepped into the library: later
-			if r.cur == nil {
-				r.cur = t
-			}
-			return nil
 		}
 		if err := r.flush(t, regs.Rip); err != nil {
 			return err
@@ -241,20 +234,22 @@ func stackWindow(t *tracee.Proc, addr uint64) []byte {
 	return nil
 }
 
-// errNotNow: the thread is at no point replay can find; it runs on and
-// is preempted again a little later.
+// errNotNow: the thread is at no point replay can find (inside a rep
+// instruction, or in the syscall buffer library); it runs on and is
+// preempted again a little later.
 var errNotNow = errors.New("no preemption point here")
 
 // toPatchable single-steps t, a few instructions at most, to one where
 // replay can put a trampoline (tracee.Patchable): finding the point again
-// is then nearly free. It stops before syscalls and trapped instructions.
+// is then nearly free. It stops before syscalls and trapped instructions,
+// and gives up (errNotNow) where no point can be named.
 func (r *recording) toPatchable(t *task, regs unix.PtraceRegs) (unix.PtraceRegs, error) {
 	code := make([]byte, 16)
 	for i := 0; i < 64; i++ {
 		if t.ReadMem(regs.Rip, code) != nil {
 			return regs, nil
 		}
-		if tracee.Repeating(code) {
+		if tracee.Repeating(code) || t.inLibrary(regs.Rip) {
 			return regs, errNotNow
 		}
 		if ok, stop := tracee.Patchable(code); ok || stop {
