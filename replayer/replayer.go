@@ -339,9 +339,15 @@ func (s *Session) Step() error {
 // buffered loads the calls a thread made through the syscall buffer into
 // its slot, where the library takes their results from.
 func (s *Session) buffered(f *trace.Frame) error {
+	return s.writeFrameMem(s.t, f, "loading the syscall buffer")
+}
+
+// writeFrameMem writes the memory writes of f through thread p; a write
+// that fails is a divergence, named by what.
+func (s *Session) writeFrameMem(p *tracee.Proc, f *trace.Frame, what string) error {
 	for _, w := range f.Mem {
-		if err := s.t.WriteMem(w.Addr, w.Data); err != nil {
-			return s.diverged(f, "loading the syscall buffer", "", err.Error())
+		if err := p.WriteMem(w.Addr, w.Data); err != nil {
+			return s.diverged(f, what, "", err.Error())
 		}
 	}
 	return nil
@@ -534,10 +540,8 @@ func (s *Session) syscall(f *trace.Frame) error {
 			// As the kernel leaves it: signal delivery reads orig_rax to
 			// restart interrupted calls.
 			after.Rax, after.Orig_rax = uint64(f.Result), f.Regs.Orig_rax
-			for _, w := range f.Mem {
-				if err := s.t.WriteMem(w.Addr, w.Data); err != nil {
-					return s.diverged(f, name+": writing its result", "", err.Error())
-				}
+			if err := s.writeFrameMem(s.t, f, name+": writing its result"); err != nil {
+				return err
 			}
 			s.echo(f)
 		}

@@ -269,10 +269,8 @@ func (s *Session) finishClone(f *trace.Frame, after unix.PtraceRegs) error {
 		return s.diverged(f, arch.SyscallName(f.Nr)+" failed in the replay", fmt.Sprint(f.Result), fmt.Sprint(int64(after.Rax)))
 	}
 	after.Rax = uint64(f.Result)
-	for _, w := range f.Mem {
-		if err := s.t.WriteMem(w.Addr, w.Data); err != nil {
-			return s.diverged(f, "writing the new thread's id", "", err.Error())
-		}
+	if err := s.writeFrameMem(s.t, f, "writing the new thread's id"); err != nil {
+		return err
 	}
 	return s.t.SetRegs(&after)
 }
@@ -506,7 +504,7 @@ func (s *Session) threadExit(f *trace.Frame) error {
 		if err := tracee.WaitZombie(tk.t.Pid); err != nil {
 			return err
 		}
-		return s.robustWrites(f, tk.tgid)
+		return s.exitWrites(f, tk.tgid)
 	}
 	ws, err := tk.t.Wait()
 	if err != nil {
@@ -517,7 +515,7 @@ func (s *Session) threadExit(f *trace.Frame) error {
 	}
 	tk.t.Release()
 	delete(s.tasks, f.Tid)
-	if err := s.robustWrites(f, tk.tgid); err != nil {
+	if err := s.exitWrites(f, tk.tgid); err != nil {
 		return err
 	}
 	// The current thread is gone: the debugger and snapshots need a live
@@ -529,18 +527,15 @@ func (s *Session) threadExit(f *trace.Frame) error {
 	return nil
 }
 
-// robustWrites writes what the kernel wrote, when the recorded thread of
-// f ended, into the robust futexes it held (their words hold recorded
-// thread ids, which the kernel does not recognize in the replay).
-func (s *Session) robustWrites(f *trace.Frame, tgid int32) error {
+// exitWrites writes, through a live thread of the process, what the
+// recording wrote when the thread of f ended: the kernel's marks in the
+// robust futexes it held (their words hold recorded thread ids, which the
+// kernel does not recognize in the replay) and its syscall buffer slot
+// made free.
+func (s *Session) exitWrites(f *trace.Frame, tgid int32) error {
 	for _, tk := range s.tasks {
 		if tk.tgid == tgid && !tk.gone {
-			for _, w := range f.Mem {
-				if err := tk.t.WriteMem(w.Addr, w.Data); err != nil {
-					return s.diverged(f, "marking the robust futexes of the thread", "", err.Error())
-				}
-			}
-			return nil
+			return s.writeFrameMem(tk.t, f, "the writes of the thread's end (robust futexes, buffer slot)")
 		}
 	}
 	return nil
