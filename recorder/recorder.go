@@ -143,7 +143,11 @@ func record(opts Options) (Result, error) {
 	}
 	r.w = w
 	r.files = newFileStore(filepath.Join(opts.TraceDir, trace.FilesDir))
-	r.waiter = tracee.NewWaiter()
+	if r.waiter, err = tracee.NewWaiter(); err != nil {
+		t.Kill()
+		w.Close(false)
+		return Result{}, err
+	}
 	defer r.waiter.Close()
 	res, err := r.run(t)
 	if err != nil {
