@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -588,12 +589,22 @@ const (
 // not depend on the file system.
 func (s *Session) mmap(f *trace.Frame, regs unix.PtraceRegs) error {
 	entry := regs
+	fd, err := -1, error(nil)
 	if f.Result >= 0 || f.Result < -4095 {
+		if f.Map != nil && s.worthMapping(f, entry.Rsi) {
+			if fd, err = s.openInTracee(s.r.File(f.Map.File), regs.Rsp); err != nil {
+				return err
+			}
+		}
 		regs.Rdi = uint64(f.Result)
 		if regs.R10&mapFixed == 0 {
 			regs.R10 |= mapFixedNoreplace
 		}
-		if f.Map != nil {
+		switch {
+		case fd >= 0:
+			regs.R10 = regs.R10&^(mapShared|0x03) | mapPrivate
+			regs.R8, regs.R9 = uint64(fd), f.Map.Offset
+		case f.Map != nil:
 			regs.R10 = regs.R10&^(mapShared|0x03) | mapPrivate | mapAnonymous
 			regs.R8, regs.R9 = ^uint64(0), 0
 		}
@@ -605,12 +616,19 @@ func (s *Session) mmap(f *trace.Frame, regs unix.PtraceRegs) error {
 	if err != nil {
 		return err
 	}
+	if fd >= 0 {
+		if _, err := s.t.Inject(unix.SYS_CLOSE, uint64(fd)); err != nil {
+			return err
+		}
+	}
 	if int64(after.Rax) != f.Result {
 		return s.diverged(f, "mmap returned a different address", fmt.Sprintf("%#x", f.Result), fmt.Sprintf("%#x", after.Rax))
 	}
 	if f.Map != nil {
-		if err := s.fillMapping(f, after.Rax, entry.Rsi); err != nil {
-			return err
+		if fd < 0 {
+			if err := s.fillMapping(f, after.Rax, entry.Rsi); err != nil {
+				return err
+			}
 		}
 		s.files[f.Map.Path] = s.r.File(f.Map.File)
 	}
@@ -619,6 +637,51 @@ func (s *Session) mmap(f *trace.Frame, regs unix.PtraceRegs) error {
 	}
 	after.Rdi, after.Rsi, after.Rdx, after.R10, after.R8, after.R9 = entry.Rdi, entry.Rsi, entry.Rdx, entry.R10, entry.R8, entry.R9
 	return s.t.SetRegs(&after)
+}
+
+// mapFromFileAt is the size from which a file mapping is replayed by
+// mapping the trace's copy of the file (paged in lazily, shared between
+// processes) instead of copying its contents in: opening and closing the
+// copy in the tracee costs four ptrace round trips, about what copying
+// this much costs.
+const mapFromFileAt = 128 << 10
+
+// worthMapping tells whether f's mapping should come from the trace's copy
+// of the file: a large one, and a copy of the recorded size (beyond its end
+// the mapping faults as the recorded one did).
+func (s *Session) worthMapping(f *trace.Frame, length uint64) bool {
+	if f.Map.Offset >= f.Map.Size || min(f.Map.Size-f.Map.Offset, length) < mapFromFileAt {
+		return false
+	}
+	st, err := os.Stat(s.r.File(f.Map.File))
+	return err == nil && uint64(st.Size()) == f.Map.Size
+}
+
+// openInTracee opens path read-only in the tracee, which is at the entry
+// of a syscall, in place of that call; the path goes below the stack's red
+// zone for the while, and what was there is put back (a program may read
+// stale stack). It returns -1 when the open fails: the caller copies
+// instead.
+func (s *Session) openInTracee(path string, sp uint64) (int, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return -1, nil
+	}
+	name := append([]byte(abs), 0)
+	at := (sp - 128 - uint64(len(name))) &^ 15
+	saved := make([]byte, len(name))
+	if s.t.ReadMem(at, saved) != nil || s.t.WriteMem(at, name) != nil {
+		return -1, nil
+	}
+	cwd := int64(unix.AT_FDCWD)
+	fd, err := s.t.InjectAtEntry(unix.SYS_OPENAT, uint64(cwd), at, unix.O_RDONLY|unix.O_CLOEXEC)
+	if werr := s.t.WriteMem(at, saved); err == nil {
+		err = werr
+	}
+	if err != nil {
+		return -1, fmt.Errorf("opening %s in the replayed process: %w", path, err)
+	}
+	return int(max(fd, -1)), nil
 }
 
 func (s *Session) fillMapping(f *trace.Frame, addr, length uint64) error {
@@ -634,7 +697,7 @@ func (s *Session) fillMapping(f *trace.Frame, addr, length uint64) error {
 	if n > length {
 		n = length
 	}
-	buf := make([]byte, 1<<20)
+	buf := make([]byte, min(n, 1<<20))
 	for done := uint64(0); done < n; {
 		chunk := buf
 		if n-done < uint64(len(chunk)) {

@@ -50,6 +50,48 @@ func (t *Proc) Inject(nr uint64, args ...uint64) (int64, error) {
 	return int64(after.Rax), t.SetRegs(&saved)
 }
 
+// InjectAtEntry runs another syscall in place of the one the tracee is
+// stopped at the entry of, then makes it enter that one again: it is left
+// at the same entry stop, with the same registers.
+func (t *Proc) InjectAtEntry(nr uint64, args ...uint64) (int64, error) {
+	saved, err := t.Regs()
+	if err != nil {
+		return 0, err
+	}
+	r := saved
+	r.Orig_rax = nr
+	var a [6]uint64
+	copy(a[:], args)
+	r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9 = a[0], a[1], a[2], a[3], a[4], a[5]
+	if err := t.SetRegs(&r); err != nil {
+		return 0, err
+	}
+	ws, err := t.resumeSyscall()
+	if err != nil {
+		return 0, err
+	}
+	if !ws.Stopped() || ws.StopSignal() != StopSyscall {
+		return 0, fmt.Errorf("injected syscall %d: unexpected %s", nr, describe(ws))
+	}
+	after, err := t.Regs()
+	if err != nil {
+		return 0, err
+	}
+	again := saved
+	again.Rip -= 2 // back onto the syscall instruction
+	again.Rax = saved.Orig_rax
+	if err := t.SetRegs(&again); err != nil {
+		return 0, err
+	}
+	if ws, err = t.resumeSyscall(); err != nil {
+		return 0, err
+	}
+	if !ws.Stopped() || ws.StopSignal() != StopSyscall {
+		return 0, fmt.Errorf("re-entering syscall %d: unexpected %s", saved.Orig_rax, describe(ws))
+	}
+	return int64(after.Rax), t.SetRegs(&saved)
+}
+
 // TrapInstructions makes rdtsc/rdtscp (and, with cpuid set, CPUID) raise
 // SIGSEGV in the tracee so the tracer can record or replay their results.
 // The settings are per task and CPUID faulting is reset by exec, so call
