@@ -498,36 +498,59 @@ func clone3Writes(c *Call) ([]Range, error) {
 	return rs, nil
 }
 
+// Futex operations that write the futex word.
+const (
+	futexWakeOp        = 5
+	futexLockPI        = 6
+	futexUnlockPI      = 7
+	futexTrylockPI     = 8
+	futexWaitRequeuePI = 11
+	futexCmpRequeuePI  = 12
+	futexLockPI2       = 13
+)
+
 // futex: FUTEX_WAKE_OP modifies *uaddr2; the PI operations store owner
 // tid and waiter bits into the futex word, also when they fail, so those
 // are kept whenever readable.
 func futexWrites(c *Call) ([]Range, error) {
-	const (
-		wakeOp        = 5
-		lockPI        = 6
-		unlockPI      = 7
-		trylockPI     = 8
-		waitRequeuePI = 11
-		cmpRequeuePI  = 12
-		lockPI2       = 13
-	)
 	uaddr, uaddr2 := c.Args[0], c.Args[4]
 	switch c.Args[1] &^ 0x180 { // FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME
-	case wakeOp:
+	case futexWakeOp:
 		if failed(c) {
 			return nil, nil
 		}
 		return span(uaddr2, 4), nil
-	case lockPI, unlockPI, trylockPI, lockPI2:
+	case futexLockPI, futexUnlockPI, futexTrylockPI, futexLockPI2:
 		if readable(c, uaddr, 4) {
 			return span(uaddr, 4), nil
 		}
-	case waitRequeuePI, cmpRequeuePI:
+	case futexWaitRequeuePI, futexCmpRequeuePI:
 		if readable(c, uaddr2, 4) {
 			return span(uaddr2, 4), nil
 		}
 	}
 	return nil, nil
+}
+
+// FutexWordOnEntry is the futex word a PI futex call that goes to sleep
+// has already written when it sleeps (the waiters bit), so other threads
+// see it before the call returns.
+func FutexWordOnEntry(args [6]uint64) (uint64, bool) {
+	switch args[1] &^ 0x180 {
+	case futexLockPI, futexLockPI2:
+		return args[0], true
+	case futexWaitRequeuePI:
+		return args[4], true
+	}
+	return 0, false
+}
+
+// FutexHandsOver tells whether a futex call gives a PI lock to a waiting
+// thread: the kernel writes the new owner into the lock word, and the
+// waiter's call returns, as part of this call.
+func FutexHandsOver(args [6]uint64) bool {
+	op := args[1] &^ 0x180
+	return op == futexUnlockPI || op == futexCmpRequeuePI
 }
 
 // cstring: a NUL-terminated string of unknown length at arg (at most max

@@ -28,6 +28,9 @@ const (
 	// timeslice: how long a thread may run between syscalls while others
 	// wait, before it is preempted.
 	timeslice = 50 * time.Millisecond
+	// jobCheck: how often threads stopped by a stop signal are looked at
+	// while nothing else runs (a SIGCONT from outside wakes no tracer).
+	jobCheck = 5 * time.Millisecond
 )
 
 type recording struct {
@@ -44,15 +47,16 @@ type recording struct {
 	rootPid     int
 	status      unix.WaitStatus // the root process's end
 	preemptions int
-	buffered    int64       // calls made through the syscall buffer
-	lastRun     map[int]int // process → its thread resumed last
+	buffered    int64                    // calls made through the syscall buffer
+	lastRun     map[int]int              // process → its thread resumed last
+	exitMarks   map[int][]trace.MemWrite // process → its robust futex marks, from its exit_group
 	rng         *rand.Rand
 	// stdout and stderr identify the recording's output files.
 	stdout, stderr *unix.Stat_t
 }
 
 func newRecording(opts Options) *recording {
-	r := &recording{opts: opts, stdout: fileID(opts.Stdout), stderr: fileID(opts.Stderr), tasks: map[int]*task{}, lastRun: map[int]int{},
+	r := &recording{opts: opts, stdout: fileID(opts.Stdout), stderr: fileID(opts.Stderr), tasks: map[int]*task{}, lastRun: map[int]int{}, exitMarks: map[int][]trace.MemWrite{},
 		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))}
 	if r.stdout != nil && r.stderr != nil && *r.stdout == *r.stderr {
 		r.stderr = nil // one file for both (2>&1): echo everything as stdout
@@ -63,11 +67,12 @@ func newRecording(opts Options) *recording {
 type taskState int
 
 const (
-	ready    taskState = iota // stopped at a point already recorded
-	running                   // resumed in user mode
-	inKernel                  // resumed into a syscall not yet returned
-	exiting                   // in its exit call; not to be scheduled again
-	starting                  // created; its first stop has not arrived
+	ready      taskState = iota // stopped at a point already recorded
+	running                     // resumed in user mode
+	inKernel                    // resumed into a syscall not yet returned
+	exiting                     // in its exit call; not to be scheduled again
+	starting                    // created; its first stop has not arrived
+	jobStopped                  // stopped by SIGSTOP and the like, until SIGCONT
 )
 
 // task is one thread of the recorded tree.
@@ -210,11 +215,14 @@ func (r *recording) nextEvent() (tracee.Event, bool, error) {
 }
 
 // exclusive reports that the current thread is in a call whose effects
-// must be recorded before anything else happens.
+// must be recorded before anything else happens. A PI futex unlock is
+// one: the waiter it hands the lock to returns with the lock word
+// written, which must not come before the unlock in the trace.
 func (r *recording) exclusive() bool {
 	c := r.cur
 	return c != nil && (c.state == exiting ||
-		c.state == inKernel && c.entryInfo.Policy == arch.Execute && !blocksInKernel(c))
+		c.state == inKernel && c.entryInfo.Policy == arch.Execute && !blocksInKernel(c) ||
+		c.state == inKernel && c.entryInfo.Nr == unix.SYS_FUTEX && arch.FutexHandsOver(arch.SyscallArgs(&c.entry)))
 }
 
 // concerns tells whether ev belongs to the exclusive call: its thread's
@@ -239,7 +247,11 @@ func (r *recording) pick() *task {
 	var readyTasks []*task
 	next := 0
 	for _, tid := range r.order {
-		if t := r.tasks[tid]; t.state == ready && !t.unclaimed {
+		t := r.tasks[tid]
+		if t.continued() {
+			t.state = ready // it takes the SIGCONT as it goes on
+		}
+		if t.state == ready && !t.unclaimed {
 			readyTasks = append(readyTasks, t)
 		}
 		if tid == r.last {
@@ -259,7 +271,7 @@ func (r *recording) pick() *task {
 
 func (r *recording) othersReady() bool {
 	for _, t := range r.tasks {
-		if t != r.cur && t.state == ready {
+		if t != r.cur && (t.state == ready || t.continued()) {
 			return true
 		}
 	}
@@ -303,6 +315,9 @@ func (r *recording) resume(t *task) error {
 func (r *recording) timeout() time.Duration {
 	c := r.cur
 	if c == nil || c.stopSent {
+		if c == nil && r.jobStopped() {
+			return jobCheck // SIGCONT may come from outside the tree
+		}
 		return 0
 	}
 	if c.state == running && c.deliverable() {
@@ -330,6 +345,21 @@ func (r *recording) timeout() time.Duration {
 	return 0
 }
 
+// continued tells whether t, stopped by a stop signal, has a SIGCONT.
+func (t *task) continued() bool {
+	return t.state == jobStopped && tracee.ContPending(t.Pid)
+}
+
+// jobStopped tells whether a thread waits for SIGCONT.
+func (r *recording) jobStopped() bool {
+	for _, t := range r.tasks {
+		if t.state == jobStopped {
+			return true
+		}
+	}
+	return false
+}
+
 // sleeping tells whether a thread waits in the kernel (state S or D).
 func sleeping(tid int) bool {
 	st := tracee.State(tid)
@@ -347,6 +377,9 @@ func blocksInKernel(t *task) bool {
 // ran its timeslice out while others wait.
 func (r *recording) expired() error {
 	c := r.cur
+	if c == nil {
+		return nil // a look for SIGCONT: pick
+	}
 	switch c.state {
 	case inKernel:
 		if time.Since(c.sliceStart) < blockAfter && !sleeping(c.Pid) {
@@ -360,6 +393,14 @@ func (r *recording) expired() error {
 			// A vfork parent: the child it waits for is named, so replay
 			// can create it before running it.
 			f.Result = int64(c.child)
+		}
+		if c.entryInfo.Nr == unix.SYS_FUTEX {
+			if addr, ok := arch.FutexWordOnEntry(arch.SyscallArgs(&c.entry)); ok {
+				word := make([]byte, 4)
+				if c.ReadMem(addr, word) == nil {
+					f.Mem = []trace.MemWrite{{Addr: addr, Data: word}}
+				}
+			}
 		}
 		c.entered = true
 		r.cur = nil
@@ -518,5 +559,7 @@ func (r *recording) died(t *task, ws unix.WaitStatus) error {
 		cause = t.Pid // it never ran: killed from outside
 	}
 	delete(r.lastRun, t.tgid)
-	return r.write(&trace.Frame{Kind: trace.KindExit, Tid: int32(cause), Status: int32(ws)})
+	marks := r.exitMarks[t.tgid]
+	delete(r.exitMarks, t.tgid)
+	return r.write(&trace.Frame{Kind: trace.KindExit, Tid: int32(cause), Status: int32(ws), Mem: marks})
 }

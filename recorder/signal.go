@@ -39,9 +39,12 @@ func fromRewind(info []byte) bool {
 func (r *recording) signal(t *task, signo int) error {
 	info, err := t.Siginfo()
 	if err == unix.EINVAL {
-		// A group-stop: a stop signal took effect. The thread goes on (a
-		// known gap: it should wait for SIGCONT); the program's parent
-		// was told of the stop all the same.
+		// A group-stop: a stop signal took effect, the program's parent
+		// was told, and the thread waits for SIGCONT (pick).
+		t.state = jobStopped
+		if r.cur == t {
+			r.cur = nil
+		}
 		return nil
 	}
 	if err != nil {

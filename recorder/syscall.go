@@ -81,6 +81,8 @@ func (r *recording) exitCall(t *task) error {
 	group := t.entry.Orig_rax == unix.SYS_EXIT_GROUP || !r.hasOtherThreads(t)
 	if !group {
 		t.robust = robustList(t.Pid)
+	} else {
+		r.exitMarks[t.tgid] = r.processRobustMarks(t)
 	}
 	for _, o := range r.tasks {
 		if o == t || (group && o.tgid == t.tgid) {
@@ -129,16 +131,45 @@ func (r *recording) exitWrites(t *task) []trace.MemWrite {
 	return append(robustWrites(t, mem.Proc), r.freeSlot(t, mem)...)
 }
 
+// processRobustMarks is what the kernel will write into the robust futexes
+// the threads of t's process hold when it ends: they may be in memory
+// shared with other processes, and after the end there is no thread left
+// to read them through. A word whose owner is the thread gets
+// FUTEX_OWNER_DIED and keeps its waiters bit.
+func (r *recording) processRobustMarks(t *task) []trace.MemWrite {
+	const ownerDied, waiters, tidMask = 0x40000000, 0x80000000, 0x3fffffff
+	var marks []trace.MemWrite
+	for _, o := range r.tasks {
+		if o.tgid != t.tgid {
+			continue
+		}
+		for _, w := range robustWords(robustList(o.Pid), t.Proc) {
+			v := binary.LittleEndian.Uint32(w.Data)
+			if int(v&tidMask) == o.Pid {
+				binary.LittleEndian.PutUint32(w.Data, v&waiters|ownerDied)
+				marks = append(marks, w)
+			}
+		}
+	}
+	return marks
+}
+
 // robustWrites reads, after thread t ended, the futex words of its robust
 // list through mem, a live thread of its process: the kernel marked those
 // it held (FUTEX_OWNER_DIED), which replay, where thread ids differ, must
 // write itself.
 func robustWrites(t *task, mem *tracee.Proc) []trace.MemWrite {
-	if t.robust == 0 {
+	return robustWords(t.robust, mem)
+}
+
+// robustWords reads the futex words of the robust list at head (and its
+// pending one) through mem.
+func robustWords(robust uint64, mem *tracee.Proc) []trace.MemWrite {
+	if robust == 0 {
 		return nil
 	}
 	var head [24]byte // next, futex_offset, list_op_pending
-	if mem.ReadMem(t.robust, head[:]) != nil {
+	if mem.ReadMem(robust, head[:]) != nil {
 		return nil
 	}
 	le := binary.LittleEndian
@@ -153,7 +184,7 @@ func robustWrites(t *task, mem *tracee.Proc) []trace.MemWrite {
 	if p := le.Uint64(head[16:]); p != 0 {
 		word(p)
 	}
-	for e, n := le.Uint64(head[0:]), 0; e != t.robust && e != 0 && n < 2048; n++ {
+	for e, n := le.Uint64(head[0:]), 0; e != robust && e != 0 && n < 2048; n++ {
 		word(e)
 		var next [8]byte
 		if mem.ReadMem(e, next[:]) != nil {

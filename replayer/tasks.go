@@ -310,7 +310,7 @@ func (s *Session) enter(f *trace.Frame) error {
 		return nil
 	}
 	tk.atEntry, tk.entryRegs = true, regs
-	return nil
+	return s.writeFrameMem(s.t, f, "writing what the kernel wrote on entry")
 }
 
 // preempt replays a KindPreempt frame: the thread runs to the first
@@ -559,6 +559,11 @@ func (s *Session) processExit(f *trace.Frame) error {
 	leader := s.tasks[tgid]
 	if leader == nil {
 		return s.diverged(f, "the process that ends is not in the replay", fmt.Sprint(tgid), "")
+	}
+	// The robust futexes its threads held, marked by the kernel as they
+	// end (thread ids differ in replay, so the kernel would not).
+	if err := s.exitWrites(f, tgid); err != nil {
+		return err
 	}
 	if status.Signaled() && status.Signal() == unix.SIGKILL {
 		unix.Kill(leader.t.Pid, unix.SIGKILL)

@@ -26,13 +26,14 @@ const (
 	KindInsn
 	// KindExit: the process ended with wait status Status (Tid is the
 	// thread whose resumption ended it); with FlagThread, only thread Tid
-	// ended, by its own exit call, and Mem is what the kernel wrote into
-	// the robust futexes it held.
+	// ended, by its own exit call. Mem is what the kernel wrote into the
+	// robust futexes the thread (or the process's threads) held.
 	KindExit
 	// KindEnter: thread Tid entered the syscall at Regs and the recorder
 	// switched to other threads while it ran; the KindSyscall frame of Tid
 	// that follows later completes it. Result is the new thread of a
-	// clone (vfork) that was under way.
+	// clone (vfork) that was under way; Mem what the kernel wrote on the
+	// way in (the waiters bit of a PI futex).
 	KindEnter
 	// KindPreempt: thread Tid was stopped between syscalls at Regs, with
 	// Digest the SHA-256 of its process's writable memory there (soft
@@ -185,6 +186,7 @@ func AppendFrame(b []byte, f *Frame) []byte {
 	case KindEnter:
 		b = binary.AppendUvarint(b, f.Nr)
 		b = binary.AppendVarint(b, f.Result)
+		b = appendMem(b, f.Mem)
 	case KindPreempt:
 		b = appendBytes(b, f.Digest)
 		b = appendBytes(b, f.Stack)

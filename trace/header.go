@@ -11,7 +11,7 @@ import (
 )
 
 // FormatVersion is the version of the trace format this package writes.
-const FormatVersion = 3
+const FormatVersion = 4
 
 // File names inside a trace directory.
 const (

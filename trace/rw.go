@@ -428,6 +428,7 @@ func DecodeFrame(b []byte) (*Frame, error) {
 	case KindEnter:
 		f.Nr = d.uvarint()
 		f.Result = d.varint()
+		f.Mem = d.mem()
 	case KindPreempt:
 		f.Digest = d.bytes(64)
 		f.Stack = d.bytes(4096)

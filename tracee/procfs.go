@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // State is a thread's state letter in /proc/TID/stat (R, S, D, t, Z…),
@@ -44,6 +46,13 @@ func Blocked(tid, signo int) bool { return sigMask(tid, "SigBlk:", signo) }
 
 // Caught tells whether thread tid's process has a handler for signo.
 func Caught(tid, signo int) bool { return sigMask(tid, "SigCgt:", signo) }
+
+// ContPending tells whether SIGCONT waits for thread tid (sent to it or to
+// its process): one sent to a traced process in a group-stop leaves it
+// stopped, for the tracer to resume.
+func ContPending(tid int) bool {
+	return sigMask(tid, "SigPnd:", int(unix.SIGCONT)) || sigMask(tid, "ShdPnd:", int(unix.SIGCONT))
+}
 
 // sigMask tells whether signo is in the mask on the line named field of
 // /proc/tid/status.

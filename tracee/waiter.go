@@ -69,15 +69,17 @@ func (w *Waiter) Close() {
 // Wait returns the next event of any traced thread; ok is false when the
 // timeout (> 0) passed first. A timeout of 0 waits for ever.
 func (w *Waiter) Wait(timeout time.Duration) (ev Event, ok bool, err error) {
-	var deadline time.Time
+	deadline := time.Now().Add(timeout)
+	if timeout > 0 && timeout < time.Millisecond {
+		return w.poll(deadline)
+	}
 	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
 		pid := w.alarm.Pid
 		t := time.AfterFunc(timeout, func() { unix.Kill(pid, alarmSignal) })
 		defer t.Stop()
 	}
 	for {
-		ev, err := waitAny()
+		ev, err := waitAny(0)
 		if err != nil || ev.Tid != w.alarm.Pid {
 			return ev, err == nil, err
 		}
@@ -95,10 +97,35 @@ func (w *Waiter) Wait(timeout time.Duration) (ev Event, ok bool, err error) {
 	}
 }
 
-func waitAny() (Event, error) {
+// poll waits for less than Go's timers can time (they round up to a
+// millisecond): it looks for an event in short sleeps.
+func (w *Waiter) poll(deadline time.Time) (Event, bool, error) {
+	for {
+		ev, err := waitAny(unix.WNOHANG)
+		switch {
+		case err != nil:
+			return ev, false, err
+		case ev.Tid == w.alarm.Pid: // a late alarm
+			if err := unix.PtraceCont(w.alarm.Pid, 0); err != nil {
+				return Event{}, false, fmt.Errorf("resuming the recorder's timer: %w", err)
+			}
+			continue
+		case ev.Tid > 0:
+			return ev, true, nil
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return Event{}, false, nil
+		}
+		ts := unix.NsecToTimespec(int64(min(left, 25*time.Microsecond)))
+		unix.Nanosleep(&ts, nil)
+	}
+}
+
+func waitAny(options int) (Event, error) {
 	var ws unix.WaitStatus
 	for {
-		tid, err := unix.Wait4(-1, &ws, unix.WALL, nil)
+		tid, err := unix.Wait4(-1, &ws, unix.WALL|options, nil)
 		if err == unix.EINTR {
 			continue
 		}

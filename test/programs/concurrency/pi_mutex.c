@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #define NTHREADS 4
-#define ITER 5000
+#define ITER 1000
 
 static pthread_mutex_t m;
 static long counter;
@@ -18,7 +18,7 @@ static void *worker(void *arg) {
 	for (int i = 0; i < ITER; i++) {
 		pthread_mutex_lock(&m);
 		counter++;
-		if (i % 500 == 0)
+		if (i % 100 == 0)
 			sched_yield(); // hold it for a while: contention
 		pthread_mutex_unlock(&m);
 	}
