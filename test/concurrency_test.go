@@ -52,8 +52,7 @@ var knownGaps = map[string]string{}
 // knownChaosGaps are fixtures whose --chaos recordings do not always
 // replay yet.
 var knownChaosGaps = map[string]string{
-	"itimer_prof": "under a loaded machine a --chaos recording once counted a sixth CPU-timer signal after the loop (rewind's stops add to the CPU time the timers see); 0 in 90 recordings on a quiet machine; replay is exact",
-	"spin_flag":   "about 1 in 10 chaos recordings still has a preemption point whose memory fingerprint replay does not reproduce (dead stack is now left out; the difference left is elsewhere, not found yet)",
+	"spin_flag": "about 1 in 10 chaos recordings still has a preemption point whose memory fingerprint replay does not reproduce (dead stack is now left out; the difference left is elsewhere, not found yet)",
 }
 
 var concFixtures = []concFixture{

@@ -27,12 +27,15 @@ int main(void) {
 	setitimer(ITIMER_REAL, &it, NULL);
 	for (int i = 0; i < 1000 && ticks < 5; i++)
 		sigsuspend(&old);
+	// Counted here: a slow run (a recording) may have one more expiry
+	// pending by the time the timer is off, delivered as it is unblocked.
+	int seen = ticks;
 	struct itimerval off = {{0, 0}, {0, 0}};
 	setitimer(ITIMER_REAL, &off, NULL);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	struct itimerval now;
 	getitimer(ITIMER_REAL, &now);
-	printf("SIGALRM ticks: %d\n", (int)ticks);
+	printf("SIGALRM ticks: %d\n", seen);
 	printf("disarmed: %d\n", now.it_value.tv_sec == 0 && now.it_value.tv_usec == 0);
-	return ticks == 5 ? 0 : 1;
+	return seen == 5 ? 0 : 1;
 }
