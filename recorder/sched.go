@@ -90,9 +90,12 @@ type task struct {
 	entered   bool // a KindEnter frame was written for it
 	// boundary: no instruction ran since the registers boundaryRegs were
 	// recorded (a syscall exit or preemption), so a signal arriving now
-	// is delivered exactly there.
-	boundary     bool
-	boundaryRegs unix.PtraceRegs
+	// is delivered exactly there. At a preemption, boundaryDigest is the
+	// memory's: a loop that keeps its state in memory comes back to the
+	// same registers.
+	boundary       bool
+	boundaryRegs   unix.PtraceRegs
+	boundaryDigest []byte
 	pending      []pendingSignal
 	injected     *pendingSignal
 	// interrupted is the last call that may continue as restart_syscall.

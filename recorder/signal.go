@@ -71,7 +71,10 @@ func (r *recording) signal(t *task, signo int) error {
 		t.stopSent, t.retrySoon, t.yieldSoon = false, true, true
 		return r.askStop(t)
 	}
-	atBoundary := t.boundary && regs == t.boundaryRegs
+	atBoundary, err := r.atBoundary(t, regs)
+	if err != nil {
+		return err
+	}
 	if ours {
 		t.stopSent = false
 		return r.preempted(t, regs, atBoundary)
@@ -171,20 +174,16 @@ func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) er
 		if err := r.settle(t); err != nil {
 			return err
 		}
-		digest, maps, err := t.MemDigest(tracee.DigestOptions{Skip: [][2]uint64{{preload.Region, preload.RegionEnd}},
-			Stacks: r.liveStacks(t, regs), PerMap: debugSched})
-		if debugSched {
-			fmt.Fprintf(os.Stderr, "sched: preempt %d at %#x: %q\n", t.Pid, regs.Rip, maps)
-		}
+		digest, err := r.digest(t, regs)
 		if err != nil {
 			return err
 		}
 		r.preemptions++
-		if err := r.write(&trace.Frame{Kind: trace.KindPreempt, Tid: int32(t.Pid), Regs: regs, Digest: digest[:],
+		if err := r.write(&trace.Frame{Kind: trace.KindPreempt, Tid: int32(t.Pid), Regs: regs, Digest: digest,
 			Stack: stackWindow(t.Proc, regs.Rsp-trace.RedZone)}); err != nil {
 			return err
 		}
-		t.boundary, t.boundaryRegs = true, regs
+		t.boundary, t.boundaryRegs, t.boundaryDigest = true, regs, digest
 	}
 	if t.deliverable() {
 		// The point is named now: the held signal can be delivered. It
@@ -196,6 +195,30 @@ func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) er
 		return unix.Tgkill(t.tgid, t.Pid, unix.Signal(p.signo))
 	}
 	return nil
+}
+
+// digest fingerprints the memory of t's process at a preemption point.
+func (r *recording) digest(t *task, regs unix.PtraceRegs) ([]byte, error) {
+	digest, maps, err := t.MemDigest(tracee.DigestOptions{Skip: [][2]uint64{{preload.Region, preload.RegionEnd}},
+		Stacks: r.liveStacks(t, regs), PerMap: debugSched})
+	if debugSched {
+		fmt.Fprintf(os.Stderr, "sched: digest of %d at %#x: %q\n", t.Pid, regs.Rip, maps)
+	}
+	return digest[:], err
+}
+
+// atBoundary tells whether t, stopped at regs, is still at its last
+// recorded point: the same registers, and at a preemption point the same
+// memory too.
+func (r *recording) atBoundary(t *task, regs unix.PtraceRegs) (bool, error) {
+	if !t.boundary || regs != t.boundaryRegs {
+		return false, nil
+	}
+	if t.boundaryDigest == nil {
+		return true, nil
+	}
+	digest, err := r.digest(t, regs)
+	return bytes.Equal(digest, t.boundaryDigest), err
 }
 
 // liveStacks lists the lowest live stack address of each thread of t's
@@ -373,6 +396,6 @@ func (r *recording) emulateInsn(t *task, regs unix.PtraceRegs) (bool, error) {
 		return true, err
 	}
 	// A recorded point too: replay sets these registers there.
-	t.boundary, t.boundaryRegs = true, after
+	t.boundary, t.boundaryRegs, t.boundaryDigest = true, after, nil
 	return true, r.write(&trace.Frame{Kind: trace.KindInsn, Tid: int32(t.Pid), Regs: regs, After: after})
 }

@@ -302,7 +302,7 @@ func (r *recording) syscallExit(t *task) error {
 		}
 		after, _ = t.Regs()
 	}
-	t.boundary, t.boundaryRegs = true, after
+	t.boundary, t.boundaryRegs, t.boundaryDigest = true, after, nil
 	switch {
 	case t != r.cur:
 	case sc.Nr == unix.SYS_SCHED_YIELD, t.yieldSoon:

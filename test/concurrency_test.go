@@ -51,9 +51,7 @@ var knownGaps = map[string]string{}
 
 // knownChaosGaps are fixtures whose --chaos recordings do not always
 // replay yet.
-var knownChaosGaps = map[string]string{
-	"spin_flag": "about 1 in 10 chaos recordings still has a preemption point whose memory fingerprint replay does not reproduce (dead stack is now left out; the difference left is elsewhere, not found yet)",
-}
+var knownChaosGaps = map[string]string{}
 
 var concFixtures = []concFixture{
 	// Threads.
