@@ -96,8 +96,8 @@ type task struct {
 	boundary       bool
 	boundaryRegs   unix.PtraceRegs
 	boundaryDigest []byte
-	pending      []pendingSignal
-	injected     *pendingSignal
+	pending        []pendingSignal
+	injected       *pendingSignal
 	// interrupted is the last call that may continue as restart_syscall.
 	interrupted     *arch.Syscall
 	interruptedArgs [6]uint64
