@@ -83,6 +83,9 @@ type Session struct {
 	autoSnap  bool
 	snapEvery int64
 	ours      map[int]bool // pids of snapshots and restored processes
+	// skipNext: the thread resumes to a call replay emulates, which the
+	// kernel skips (PTRACE_SYSEMU).
+	skipNext bool
 	// stopSent: Interrupt sent SIGSTOP; interrupted: it arrived where the
 	// replay could not stop, so it stops at the next frame boundary.
 	stopSent    atomic.Bool
@@ -391,7 +394,11 @@ func (s *Session) resume(first bool) (unix.WaitStatus, error) {
 	for {
 		sig := s.sig
 		s.sig = 0
-		if err := s.t.Syscall(sig); err != nil {
+		resume := s.t.Syscall
+		if s.skipNext {
+			resume = s.t.Sysemu
+		}
+		if err := resume(sig); err != nil {
 			return 0, fmt.Errorf("resume: %w", err)
 		}
 		ws, err := s.t.Wait()
@@ -498,21 +505,37 @@ func (s *Session) describeStop(ws unix.WaitStatus) string {
 	return d
 }
 
+// emulated gives an emulated call its recorded outcome; regs are the
+// thread's at the call's exit, or at its entry when the kernel skips it.
+func (s *Session) emulated(f *trace.Frame, regs unix.PtraceRegs, name string) error {
+	if f.Flags&trace.FlagRestart != 0 {
+		regs.Rax = f.Nr
+		regs.Rip -= uint64(len(arch.InsnSyscall))
+	} else {
+		// As the kernel leaves it: signal delivery reads orig_rax to
+		// restart interrupted calls.
+		regs.Rax, regs.Orig_rax = uint64(f.Result), f.Regs.Orig_rax
+		if err := s.writeFrameMem(s.t, f, name+": writing its result"); err != nil {
+			return err
+		}
+		s.echo(f)
+	}
+	return s.t.SetRegs(&regs)
+}
+
+// mayWaitMasked tells whether an emulated call may be one that waits under
+// a signal mask of its own (tempMask), which replay runs.
+func mayWaitMasked(f *trace.Frame) bool {
+	const errEINTR, errERESTARTNOHAND = -4, -514
+	return f.Result == errEINTR || f.Result == errERESTARTNOHAND
+}
+
 func (s *Session) syscall(f *trace.Frame) error {
 	name := arch.SyscallName(f.Nr)
 	tk := s.tasks[s.cur]
 	if tk.inKernel { // an executed call started by its KindEnter frame
 		tk.inKernel = false
 		return s.awaitClone(f)
-	}
-	var regs unix.PtraceRegs
-	if tk.atEntry {
-		tk.atEntry, regs = false, tk.entryRegs
-	} else {
-		var err error
-		if regs, err = s.expectStopFirst(f, tracee.StopSyscall, "entry to "+name, &f.Regs, true); err != nil {
-			return err
-		}
 	}
 	sc := arch.LookupSyscall(f.Nr)
 	if sc == nil {
@@ -522,6 +545,24 @@ func (s *Session) syscall(f *trace.Frame) error {
 	// without it.
 	emulate := sc.Policy == arch.Emulate || sc.Policy == arch.Disable || f.Flags&(trace.FlagRestart|trace.FlagDisabled) != 0 ||
 		f.Nr == unix.SYS_SECCOMP
+	var regs unix.PtraceRegs
+	if tk.atEntry {
+		tk.atEntry, regs = false, tk.entryRegs
+	} else {
+		// An emulated call the kernel skips by itself has no exit stop,
+		// unless it may install a signal mask to wait under (tempMask).
+		s.skipNext = emulate && !mayWaitMasked(f)
+		var err error
+		regs, err = s.expectStopFirst(f, tracee.StopSyscall, "entry to "+name, &f.Regs, true)
+		skipped := s.skipNext
+		s.skipNext = false
+		if err != nil {
+			return err
+		}
+		if skipped {
+			return s.emulated(f, regs, name)
+		}
+	}
 	if mask, ok := s.tempMask(f, &regs); ok && emulate {
 		return s.suspend(f, regs, mask)
 	}
@@ -534,19 +575,7 @@ func (s *Session) syscall(f *trace.Frame) error {
 		if err != nil {
 			return err
 		}
-		if f.Flags&trace.FlagRestart != 0 {
-			after.Rax = f.Nr
-			after.Rip -= uint64(len(arch.InsnSyscall))
-		} else {
-			// As the kernel leaves it: signal delivery reads orig_rax to
-			// restart interrupted calls.
-			after.Rax, after.Orig_rax = uint64(f.Result), f.Regs.Orig_rax
-			if err := s.writeFrameMem(s.t, f, name+": writing its result"); err != nil {
-				return err
-			}
-			s.echo(f)
-		}
-		return s.t.SetRegs(&after)
+		return s.emulated(f, after, name)
 	}
 	switch f.Nr {
 	case unix.SYS_EXIT, unix.SYS_EXIT_GROUP:
@@ -854,8 +883,22 @@ func (s *Session) signal(f *trace.Frame) error {
 		}
 	}
 	sync := f.Flags&trace.FlagSyncSignal != 0
-	if _, err := s.expectStopFirst(f, want, "signal "+unix.SignalName(want), &f.Regs, sync); err != nil {
+	what := "signal " + unix.SignalName(want)
+	have, err := s.expectStopFirst(f, want, what, nil, sync)
+	if err != nil {
 		return err
+	}
+	if have.Orig_rax != f.Regs.Orig_rax && f.Regs.Orig_rax == ^uint64(0) {
+		// After a call the kernel skipped at its entry (PTRACE_SYSEMU)
+		// it does not mark the thread out of the call as it does after
+		// a real exit; mark it, so the call is not restarted either.
+		have.Orig_rax = f.Regs.Orig_rax
+		if err := s.t.SetRegs(&have); err != nil {
+			return err
+		}
+	}
+	if exp, act, same := diffRegs(&f.Regs, &have); !same {
+		return s.diverged(f, "registers differ at "+what, exp, act)
 	}
 	if f.Flags&trace.FlagSyncSignal == 0 {
 		if err := s.t.SetSiginfo(f.Siginfo); err != nil {

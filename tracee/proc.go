@@ -21,6 +21,9 @@ const ptraceOptions = unix.PTRACE_O_TRACESYSGOOD | unix.PTRACE_O_TRACEEXEC | uni
 type Proc struct {
 	Pid int
 	mem *os.File
+	// emu: resumed by Sysemu; atEmuEntry: stopped at the entry of a call
+	// the kernel skips.
+	emu, atEmuEntry bool
 }
 
 // SpawnOptions describe the program to start.
@@ -157,6 +160,8 @@ func (t *Proc) Wait() (unix.WaitStatus, error) {
 		if err == unix.EINTR {
 			continue
 		}
+		t.atEmuEntry = err == nil && t.emu && ws.Stopped() && ws.StopSignal() == StopSyscall
+		t.emu = false
 		return ws, err
 	}
 }
@@ -190,13 +195,59 @@ func (t *Proc) Release() {
 }
 
 // Syscall resumes until the next syscall stop (or other stop), delivering sig.
-func (t *Proc) Syscall(sig int) error { return unix.PtraceSyscall(t.Pid, sig) }
+func (t *Proc) Syscall(sig int) error {
+	if err := t.leaveEmuEntry(); err != nil {
+		return err
+	}
+	return unix.PtraceSyscall(t.Pid, sig)
+}
+
+// leaveEmuEntry passes, from the entry of a call the kernel skips
+// (Sysemu), the exit stop the kernel reports for it when the thread is
+// resumed to stop at syscalls or stepped; a step from the entry would
+// stop there without running an instruction.
+func (t *Proc) leaveEmuEntry() error {
+	if !t.atEmuEntry {
+		return nil
+	}
+	t.atEmuEntry = false
+	if err := unix.PtraceSyscall(t.Pid, 0); err != nil {
+		return err
+	}
+	ws, err := t.Wait()
+	if err != nil {
+		return err
+	}
+	if !ws.Stopped() || ws.StopSignal() != StopSyscall {
+		return fmt.Errorf("thread %d: expected the exit of a skipped call, got %s", t.Pid, describe(ws))
+	}
+	return nil
+}
+
+// Sysemu resumes to the next syscall entry, delivering sig; the kernel
+// then skips that call (the tracer sets its result), so an emulated call
+// costs one stop instead of two.
+func (t *Proc) Sysemu(sig int) error {
+	t.atEmuEntry = false
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SYSEMU, uintptr(t.Pid), 0, uintptr(sig), 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	t.emu = true
+	return nil
+}
 
 // Cont resumes, delivering sig.
-func (t *Proc) Cont(sig int) error { return unix.PtraceCont(t.Pid, sig) }
+func (t *Proc) Cont(sig int) error {
+	t.atEmuEntry = false
+	return unix.PtraceCont(t.Pid, sig)
+}
 
 // Step executes one instruction, delivering sig.
 func (t *Proc) Step(sig int) error {
+	if err := t.leaveEmuEntry(); err != nil {
+		return err
+	}
 	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SINGLESTEP, uintptr(t.Pid), 0, uintptr(sig), 0, 0)
 	if errno != 0 {
 		return errno
