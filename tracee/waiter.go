@@ -35,6 +35,8 @@ const alarmSignal = unix.SIGUSR1
 // NewWaiter starts the alarm child. It must run on the tracer's thread,
 // which becomes the child's tracer. Close ends it.
 func NewWaiter() (*Waiter, error) {
+	// The short sleeps of poll should be short.
+	unix.Prctl(unix.PR_SET_TIMERSLACK, 1000, 0, 0, 0)
 	sleep, err := exec.LookPath("sleep")
 	if err != nil {
 		return nil, fmt.Errorf("the recorder's timer needs sleep(1): %w", err)
@@ -83,11 +85,8 @@ func (w *Waiter) Wait(timeout time.Duration) (ev Event, ok bool, err error) {
 		if err != nil || ev.Tid != w.alarm.Pid {
 			return ev, err == nil, err
 		}
-		if !ev.Status.Stopped() {
-			return Event{}, false, fmt.Errorf("the recorder's timer ended: %s", describe(ev.Status))
-		}
-		if err := unix.PtraceCont(w.alarm.Pid, 0); err != nil {
-			return Event{}, false, fmt.Errorf("resuming the recorder's timer: %w", err)
+		if err := w.resumeAlarm(ev); err != nil {
+			return Event{}, false, err
 		}
 		// A signal from an earlier wait's timer can arrive late: only
 		// this wait's deadline counts.
@@ -95,6 +94,18 @@ func (w *Waiter) Wait(timeout time.Duration) (ev Event, ok bool, err error) {
 			return Event{}, false, nil
 		}
 	}
+}
+
+// resumeAlarm sends the alarm child back to sleep after its signal stop
+// ev, dropping the signal.
+func (w *Waiter) resumeAlarm(ev Event) error {
+	if !ev.Status.Stopped() {
+		return fmt.Errorf("the recorder's timer ended: %s", describe(ev.Status))
+	}
+	if err := unix.PtraceCont(w.alarm.Pid, 0); err != nil {
+		return fmt.Errorf("resuming the recorder's timer: %w", err)
+	}
+	return nil
 }
 
 // poll waits for less than Go's timers can time (they round up to a
@@ -106,8 +117,8 @@ func (w *Waiter) poll(deadline time.Time) (Event, bool, error) {
 		case err != nil:
 			return ev, false, err
 		case ev.Tid == w.alarm.Pid: // a late alarm
-			if err := unix.PtraceCont(w.alarm.Pid, 0); err != nil {
-				return Event{}, false, fmt.Errorf("resuming the recorder's timer: %w", err)
+			if err := w.resumeAlarm(ev); err != nil {
+				return Event{}, false, err
 			}
 			continue
 		case ev.Tid > 0:
