@@ -128,7 +128,7 @@ func (r *recording) exitWrites(t *task) []trace.MemWrite {
 	if mem == nil {
 		return nil
 	}
-	return append(robustWrites(t, mem.Proc), r.freeSlot(t, mem)...)
+	return append(robustWords(t.robust, mem.Proc), r.freeSlot(t, mem)...)
 }
 
 // processRobustMarks is what the kernel will write into the robust futexes
@@ -154,16 +154,11 @@ func (r *recording) processRobustMarks(t *task) []trace.MemWrite {
 	return marks
 }
 
-// robustWrites reads, after thread t ended, the futex words of its robust
-// list through mem, a live thread of its process: the kernel marked those
-// it held (FUTEX_OWNER_DIED), which replay, where thread ids differ, must
-// write itself.
-func robustWrites(t *task, mem *tracee.Proc) []trace.MemWrite {
-	return robustWords(t.robust, mem)
-}
-
-// robustWords reads the futex words of the robust list at head (and its
-// pending one) through mem.
+// robustWords reads the futex words of the robust list at robust (and its
+// pending one) through mem. After a thread ended, read through a live
+// thread of its process, they are what the kernel marked of those it held
+// (FUTEX_OWNER_DIED), which replay, where thread ids differ, must write
+// itself.
 func robustWords(robust uint64, mem *tracee.Proc) []trace.MemWrite {
 	if robust == 0 {
 		return nil
