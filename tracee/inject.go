@@ -28,19 +28,13 @@ func (t *Proc) Inject(nr uint64, args ...uint64) (int64, error) {
 	defer t.WriteMem(saved.Rip, orig[:])
 	r := saved
 	r.Rax, r.Orig_rax = nr, ^uint64(0)
-	var a [6]uint64
-	copy(a[:], args)
-	r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9 = a[0], a[1], a[2], a[3], a[4], a[5]
+	setArgs(&r, args)
 	if err := t.SetRegs(&r); err != nil {
 		return 0, err
 	}
 	for i := 0; i < 2; i++ { // entry stop, then exit stop
-		ws, err := t.resumeSyscall()
-		if err != nil {
+		if err := t.toSyscallStop("injected syscall", nr); err != nil {
 			return 0, err
-		}
-		if !ws.Stopped() || ws.StopSignal() != StopSyscall {
-			return 0, fmt.Errorf("injected syscall %d: unexpected %s", nr, describe(ws))
 		}
 	}
 	after, err := t.Regs()
@@ -60,18 +54,12 @@ func (t *Proc) InjectAtEntry(nr uint64, args ...uint64) (int64, error) {
 	}
 	r := saved
 	r.Orig_rax = nr
-	var a [6]uint64
-	copy(a[:], args)
-	r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9 = a[0], a[1], a[2], a[3], a[4], a[5]
+	setArgs(&r, args)
 	if err := t.SetRegs(&r); err != nil {
 		return 0, err
 	}
-	ws, err := t.resumeSyscall()
-	if err != nil {
+	if err := t.toSyscallStop("injected syscall", nr); err != nil {
 		return 0, err
-	}
-	if !ws.Stopped() || ws.StopSignal() != StopSyscall {
-		return 0, fmt.Errorf("injected syscall %d: unexpected %s", nr, describe(ws))
 	}
 	after, err := t.Regs()
 	if err != nil {
@@ -83,13 +71,30 @@ func (t *Proc) InjectAtEntry(nr uint64, args ...uint64) (int64, error) {
 	if err := t.SetRegs(&again); err != nil {
 		return 0, err
 	}
-	if ws, err = t.resumeSyscall(); err != nil {
+	if err := t.toSyscallStop("re-entering syscall", saved.Orig_rax); err != nil {
 		return 0, err
 	}
-	if !ws.Stopped() || ws.StopSignal() != StopSyscall {
-		return 0, fmt.Errorf("re-entering syscall %d: unexpected %s", saved.Orig_rax, describe(ws))
-	}
 	return int64(after.Rax), t.SetRegs(&saved)
+}
+
+// setArgs puts up to six syscall arguments in r.
+func setArgs(r *unix.PtraceRegs, args []uint64) {
+	var a [6]uint64
+	copy(a[:], args)
+	r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9 = a[0], a[1], a[2], a[3], a[4], a[5]
+}
+
+// toSyscallStop resumes the tracee to its next syscall stop, which must
+// be one of the call numbered nr.
+func (t *Proc) toSyscallStop(what string, nr uint64) error {
+	ws, err := t.resumeSyscall()
+	if err != nil {
+		return err
+	}
+	if !ws.Stopped() || ws.StopSignal() != StopSyscall {
+		return fmt.Errorf("%s %d: unexpected %s", what, nr, describe(ws))
+	}
+	return nil
 }
 
 // TrapInstructions makes rdtsc/rdtscp (and, with cpuid set, CPUID) raise

@@ -65,14 +65,7 @@ func TestWaiterTimeouts(t *testing.T) {
 // exit stop it reports when the thread is next resumed to stop at
 // syscalls is passed, so the next stop is the next call's entry.
 func TestSysemuSkipsTheCall(t *testing.T) {
-	truePath, err := exec.LookPath("true")
-	if err != nil {
-		t.Fatal(err)
-	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	p := spawnTraced(t, truePath)
-	defer p.Kill()
+	p := spawnTrue(t)
 	if err := p.Sysemu(0); err != nil {
 		t.Fatal(err)
 	}
@@ -96,14 +89,7 @@ func TestSysemuSkipsTheCall(t *testing.T) {
 // InjectAtEntry runs another call in place of the one the thread is at
 // the entry of and leaves it at that same entry.
 func TestInjectAtEntry(t *testing.T) {
-	truePath, err := exec.LookPath("true")
-	if err != nil {
-		t.Fatal(err)
-	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	p := spawnTraced(t, truePath)
-	defer p.Kill()
+	p := spawnTrue(t)
 	if err := p.Syscall(0); err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +116,22 @@ func TestInjectAtEntry(t *testing.T) {
 	if exit.Orig_rax != before.Orig_rax || exit.Rip != before.Rip {
 		t.Errorf("next stop at %#x nr %d, want the exit of nr %d at %#x", exit.Rip, exit.Orig_rax, before.Orig_rax, before.Rip)
 	}
+}
+
+// spawnTrue starts true(1) traced, on the test's thread, locked to it
+// until the test ends, when true is killed.
+func spawnTrue(t *testing.T) *Proc {
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.LockOSThread()
+	p := spawnTraced(t, truePath)
+	t.Cleanup(func() {
+		p.Kill()
+		runtime.UnlockOSThread()
+	})
+	return p
 }
 
 // syscallStop waits for p's next stop, which must be a syscall stop, and
