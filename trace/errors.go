@@ -28,5 +28,5 @@ type VersionError struct {
 }
 
 func (e *VersionError) Error() string {
-	return fmt.Sprintf("trace format version %d is not supported (this rewind reads version %d)", e.Have, e.Want)
+	return fmt.Sprintf("trace format version %d is not supported (this rewind reads versions %d to %d)", e.Have, oldestReadable, e.Want)
 }

@@ -13,6 +13,10 @@ import (
 // FormatVersion is the version of the trace format this package writes.
 const FormatVersion = 4
 
+// oldestReadable is the oldest format version this package still reads:
+// version 3 lacks only the enter frame's memory writes.
+const oldestReadable = 3
+
 // File names inside a trace directory.
 const (
 	HeaderFile     = "header.json"
@@ -90,7 +94,7 @@ func ReadHeader(dir string) (*Header, error) {
 	if err := json.Unmarshal(data, &h); err != nil {
 		return nil, &FormatError{File: path, Off: jsonOffset(err), Msg: "invalid header: " + err.Error(), Err: err}
 	}
-	if h.FormatVersion != FormatVersion {
+	if h.FormatVersion < oldestReadable || h.FormatVersion > FormatVersion {
 		return nil, fmt.Errorf("%s: %w", path, &VersionError{Have: h.FormatVersion, Want: FormatVersion})
 	}
 	return &h, nil

@@ -281,7 +281,7 @@ func (r *Reader) Read() (*Frame, error) {
 		}
 		body = buf
 	}
-	f, err := DecodeFrame(body)
+	f, err := decodeFrame(body, r.Header.FormatVersion)
 	if err != nil {
 		return nil, r.bad("%v", err)
 	}
@@ -391,7 +391,10 @@ func (d *decoder) mem() []MemWrite {
 }
 
 // DecodeFrame decodes one frame body written by AppendFrame.
-func DecodeFrame(b []byte) (*Frame, error) {
+func DecodeFrame(b []byte) (*Frame, error) { return decodeFrame(b, FormatVersion) }
+
+// decodeFrame decodes a frame body of the given format version.
+func decodeFrame(b []byte, version int) (*Frame, error) {
 	d := &decoder{b: b}
 	f := &Frame{Kind: Kind(d.byte1()), Flags: Flags(d.byte1())}
 	f.Tid = int32(d.varint())
@@ -428,7 +431,9 @@ func DecodeFrame(b []byte) (*Frame, error) {
 	case KindEnter:
 		f.Nr = d.uvarint()
 		f.Result = d.varint()
-		f.Mem = d.mem()
+		if version >= 4 {
+			f.Mem = d.mem()
+		}
 	case KindPreempt:
 		f.Digest = d.bytes(64)
 		f.Stack = d.bytes(4096)

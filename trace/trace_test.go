@@ -156,6 +156,38 @@ func TestUnknownVersion(t *testing.T) {
 	}
 }
 
+// Traces of format 3, whose enter frames have no memory writes, are still
+// read; a frame of one version does not decode as the other.
+func TestReadsFormat3(t *testing.T) {
+	enter := &Frame{Kind: KindEnter, Tid: 7, Nr: 202, Result: 0}
+	v4 := AppendFrame(nil, enter)
+	v3 := v4[:len(v4)-1] // without the empty list of writes
+	f, err := decodeFrame(v3, 3)
+	if err != nil || f.Kind != KindEnter || f.Nr != 202 || f.Tid != 7 {
+		t.Fatalf("version 3 enter frame: %+v, %v", f, err)
+	}
+	if _, err := decodeFrame(v3, 4); err == nil {
+		t.Error("a version 3 enter frame decoded as version 4")
+	}
+	if _, err := decodeFrame(v4, 3); err == nil {
+		t.Error("a version 4 enter frame decoded as version 3")
+	}
+	dir := writeTrace(t, sampleFrames(), true)
+	h, err := ReadHeader(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.FormatVersion = 3
+	if err := WriteHeader(dir, h); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatalf("a version 3 trace does not open: %v", err)
+	}
+	r.Close()
+}
+
 func TestIncompleteStaysReadable(t *testing.T) {
 	frames := sampleFrames()[:3]
 	dir := writeTrace(t, frames, false)
