@@ -86,6 +86,10 @@ type Session struct {
 	// skipNext: the thread resumes to a call replay emulates, which the
 	// kernel skips (PTRACE_SYSEMU).
 	skipNext bool
+	// noThreadSnaps: a snapshot of several threads failed; single-threaded
+	// ones go on. restores and threadRestores count uses (SnapshotStats).
+	noThreadSnaps            bool
+	restores, threadRestores int
 	// stopSent: Interrupt sent SIGSTOP; interrupted: it arrived where the
 	// replay could not stop, so it stops at the next frame boundary.
 	stopSent    atomic.Bool

@@ -2,8 +2,12 @@ package replayer
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"maps"
+	"sort"
+
+	"golang.org/x/sys/unix"
 
 	"rewind/checkpoint"
 	"rewind/trace"
@@ -16,9 +20,12 @@ type snap struct {
 	cp    *checkpoint.Snapshot
 	pos   trace.Position // of the frame after the boundary
 	next  *trace.Frame   // that frame, when it was already read
-	// Snapshots are taken while one thread lives (fork copies only the
-	// caller): tid is its recorded id, tgidOf the threads known then.
-	tid    int32
+	// The threads of the one process then live, by recorded id, in the
+	// order of cp's (the leader first); entry[i] holds the entry-stop
+	// registers of one waiting at a syscall's entry (task.atEntry).
+	tids   []int32
+	entry  []*unix.PtraceRegs
+	cur    int32
 	tgidOf map[int32]int32
 }
 
@@ -32,13 +39,22 @@ const (
 // behind. Only at clean boundaries: no signal pending delivery (the
 // injected fork would discard it), not at the end.
 func (s *Session) maybeSnapshot() {
-	if !s.snapshotable() {
-		return
-	}
 	if n := len(s.snaps); n > 0 && s.frame-s.snaps[n-1].frame < s.snapEvery {
 		return
 	}
-	if err := s.snapshot(); err != nil {
+	if !s.snapshotable() {
+		return
+	}
+	err := s.snapshot()
+	if errors.Is(err, checkpoint.ErrNotHere) {
+		return // at a later boundary
+	}
+	if err != nil {
+		if len(s.tasks) > 1 {
+			s.warn(fmt.Sprintf("snapshot of %d threads at event %d: %v (going back in multi-threaded stretches will be slower)", len(s.tasks), s.frame, err))
+			s.noThreadSnaps = true
+			return
+		}
 		s.warn(fmt.Sprintf("snapshot at event %d: %v (going back will be slower)", s.frame, err))
 		s.autoSnap = false
 		return
@@ -59,14 +75,32 @@ func (s *Session) maybeSnapshot() {
 
 // snapshotable tells whether a fork snapshot can stand for the current
 // state: a clean boundary (no signal pending delivery, which the injected
-// fork would discard; not at the end) with one thread, stopped where a
-// syscall can be injected (fork copies only the calling thread).
+// fork would discard; not at the end), every thread stopped where a copy
+// can be made to stop the same way: in user mode, or at the entry of a
+// syscall it waits to make (checkpoint re-enters it). Only one process:
+// each process of a tree would need its own copy, and the processes'
+// relations (parent, children, zombies) re-created; not built.
 func (s *Session) snapshotable() bool {
-	if s.sig != 0 || s.atEnd || s.done || s.held != nil || len(s.tasks) != 1 || s.t == nil {
+	if s.sig != 0 || s.atEnd || s.done || s.held != nil || s.t == nil || len(s.tasks) == 0 {
 		return false
 	}
-	tk := s.tasks[s.cur]
-	return tk != nil && !tk.atEntry && !tk.inKernel && tk.suspended == nil
+	if len(s.tasks) > 1 && s.noThreadSnaps {
+		return false
+	}
+	tgid := s.tgidOf[s.cur]
+	leader := s.tasks[tgid]
+	if leader == nil {
+		return false
+	}
+	for tid, tk := range s.tasks {
+		if tk.tgid != tgid || tk.gone || tk.inKernel || tk.suspended != nil {
+			return false
+		}
+		if tid != s.cur && (tk.sig != 0 || tk.held != nil) {
+			return false
+		}
+	}
+	return true
 }
 
 // snapshot forks the live process, breakpoints taken out of its memory.
@@ -84,7 +118,26 @@ func (s *Session) snapshot() error {
 			return err
 		}
 	}
-	cp, err := checkpoint.Take(s.t)
+	// The leader first: it is the one forked, so the copy's leader is it.
+	tgid := s.tgidOf[s.cur]
+	tids := []int32{tgid}
+	for tid := range s.tasks {
+		if tid != tgid {
+			tids = append(tids, tid)
+		}
+	}
+	sort.Slice(tids[1:], func(i, j int) bool { return tids[1+i] < tids[1+j] })
+	live := make([]checkpoint.Live, len(tids))
+	entry := make([]*unix.PtraceRegs, len(tids))
+	for i, tid := range tids {
+		tk := s.tasks[tid]
+		live[i] = checkpoint.Live{P: tk.t, Entry: tk.atEntry}
+		if tk.atEntry {
+			r := tk.entryRegs
+			entry[i] = &r
+		}
+	}
+	cp, err := checkpoint.Take(live)
 	for _, a := range inserted {
 		s.insert(a)
 	}
@@ -95,7 +148,7 @@ func (s *Session) snapshot() error {
 		return err
 	}
 	s.ours[cp.Pid()] = true
-	s.snaps = append(s.snaps, snap{frame: s.frame, cp: cp, pos: s.r.Tell(), next: s.next, tid: s.cur, tgidOf: maps.Clone(s.tgidOf)})
+	s.snaps = append(s.snaps, snap{frame: s.frame, cp: cp, pos: s.r.Tell(), next: s.next, tids: tids, entry: entry, cur: s.cur, tgidOf: maps.Clone(s.tgidOf)})
 	return nil
 }
 
@@ -138,7 +191,7 @@ func (s *Session) restoreBefore(frame int64) (bool, error) {
 	if best == nil {
 		return false, nil
 	}
-	t, err := best.cp.Restore()
+	procs, err := best.cp.Restore()
 	if err != nil {
 		return false, err
 	}
@@ -146,15 +199,33 @@ func (s *Session) restoreBefore(frame int64) (bool, error) {
 		s.killLive()
 	}
 	if err := s.r.Seek(best.pos); err != nil {
-		t.Kill()
+		for i := len(procs) - 1; i >= 0; i-- {
+			procs[i].Kill()
+		}
 		return false, err
 	}
-	s.resetLive(t, best.frame, best.next)
 	s.tgidOf = maps.Clone(best.tgidOf)
-	s.addTask(best.tid, s.tgidOf[best.tid], t)
-	s.cur = best.tid
-	s.pid.Store(int64(t.Pid))
-	s.ours[t.Pid] = true
+	s.tasks = map[int32]*task{}
+	var cur *tracee.Proc
+	for i, tid := range best.tids {
+		// The recorded ids now name the copy's threads: the client's
+		// thread ids stay the same.
+		tk := s.addTask(tid, s.tgidOf[tid], procs[i])
+		if r := best.entry[i]; r != nil {
+			tk.atEntry, tk.entryRegs = true, *r
+		}
+		if tid == best.cur {
+			cur = procs[i]
+		}
+	}
+	s.resetLive(cur, best.frame, best.next)
+	s.cur = best.cur
+	s.pid.Store(int64(cur.Pid))
+	s.ours[procs[0].Pid] = true
+	s.restores++
+	if len(procs) > 1 {
+		s.threadRestores++
+	}
 	return true, nil
 }
 
@@ -187,6 +258,26 @@ func (s *Session) releaseSnapshots() {
 		sn.cp.Release()
 	}
 	s.snaps, s.local = nil, nil
+}
+
+// SnapshotStats counts snapshots and their use.
+type SnapshotStats struct {
+	Frames  []int64 // the boundaries of the live snapshots, before these events
+	Threads []int   // how many threads each re-creates
+	// Restores counts the times the replay went back to a snapshot;
+	// ThreadRestores those to one of several threads.
+	Restores, ThreadRestores int
+}
+
+// SnapshotStats lists the snapshots and counts how often the replay went
+// back to one.
+func (s *Session) SnapshotStats() SnapshotStats {
+	st := SnapshotStats{Restores: s.restores, ThreadRestores: s.threadRestores}
+	for _, sn := range append(s.snaps, s.local...) {
+		st.Frames = append(st.Frames, sn.frame)
+		st.Threads = append(st.Threads, sn.cp.Threads())
+	}
+	return st
 }
 
 // Snapshots returns how many snapshot processes are alive.

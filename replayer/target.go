@@ -219,6 +219,7 @@ const monitorHelp = `rewind monitor commands (also as rr's qRRCmd):
   when-ticks                the position in ticks (soft mode: none; the event is shown)
   checkpoint [NOTE]         remember this point: "Checkpoint N at event E"
   info checkpoints          list them
+  info snapshots            the automatic snapshots: how many, of how many threads, uses
   delete checkpoint N       forget one
   help                      this text
 Restart at a checkpoint with "run cN" (gdb) and at event E with "run E".
@@ -243,6 +244,17 @@ func (t *Target) monitor(fields []string) (string, error) {
 			fmt.Fprintf(&b, "%d\t%d\t%s\n", c.ID, c.Event, c.Note)
 		}
 		return b.String(), nil
+	case "info snapshots":
+		st := s.SnapshotStats()
+		many, most := 0, 0
+		for _, n := range st.Threads {
+			if n > 1 {
+				many++
+			}
+			most = max(most, n)
+		}
+		return fmt.Sprintf("Snapshots: %d live, %d of several threads (at most %d); restored %d times, %d with threads\n",
+			len(st.Frames), many, most, st.Restores, st.ThreadRestores), nil
 	case "delete checkpoint":
 		if len(fields) != 3 {
 			return "", fmt.Errorf("usage: delete checkpoint N")

@@ -57,6 +57,7 @@ var fixtures = []fixture{
 		env:  []string{"REWIND_TEST_VAR=from the test"},
 		want: []string{"argc: 4\n", "argv[2]: two words\n", "argv[3]: \n", "REWIND_TEST_VAR: from the test\n", "cwd: /"}},
 	{name: "threads", prog: "threads", det: true, want: []string{"shared 45 results 6 16 26\n"}},
+	{name: "thread_loop", prog: "thread_loop", args: []string{"300"}, det: true, want: []string{"total 3606 tls 900 seen 299 299\n"}},
 	{name: "syscalls", prog: "syscalls", args: []string{"20000"}, det: true,
 		want: []string{"iterations: 20000 writes: 20000\n"}},
 	{name: "cpuloop", prog: "cpuloop", args: []string{"30000000"}, det: true,
