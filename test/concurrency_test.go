@@ -317,6 +317,19 @@ func concSlot(t *testing.T) {
 	t.Cleanup(func() { <-concSlots })
 }
 
+// startConc starts f's parallel subtest (skipped for a known gap): it
+// builds the fixture, takes a slot and returns the program.
+func startConc(t *testing.T, f concFixture) string {
+	t.Helper()
+	if gap := knownGaps[f.name]; gap != "" {
+		t.Skipf("known gap (issue 6): %s", gap)
+	}
+	t.Parallel()
+	prog := buildConc(t, f.name)
+	concSlot(t)
+	return prog
+}
+
 // buildConc builds test/programs/concurrency/<name>.c with -pthread (and
 // extra flags); the binary is named <name>.
 func buildConc(t testing.TB, name string, flags ...string) string {
@@ -404,12 +417,7 @@ func TestConcurrencyFixtures(t *testing.T) {
 	Rewind(t) // fail once, with the build output, if rewind does not build
 	for _, f := range concFixtures {
 		t.Run(f.name, func(t *testing.T) {
-			if gap := knownGaps[f.name]; gap != "" {
-				t.Skipf("known gap (issue 6): %s", gap)
-			}
-			t.Parallel()
-			prog := buildConc(t, f.name)
-			concSlot(t)
+			prog := startConc(t, f)
 			t.Run("record", func(t *testing.T) { recordReplayConc(t, f, prog) })
 			t.Run("nobuffer", func(t *testing.T) { recordReplayConc(t, f, prog, "--no-syscall-buffer") })
 			t.Run("chaos", func(t *testing.T) {
@@ -430,12 +438,7 @@ func TestConcurrencyFixtures(t *testing.T) {
 func TestConcurrencyFixturesNative(t *testing.T) {
 	for _, f := range concFixtures {
 		t.Run(f.name, func(t *testing.T) {
-			if gap := knownGaps[f.name]; gap != "" {
-				t.Skipf("known gap (issue 6): %s", gap)
-			}
-			t.Parallel()
-			prog := buildConc(t, f.name)
-			concSlot(t)
+			prog := startConc(t, f)
 			f.check(t, "native run", concRun(t, t.TempDir(), prog, f.args...))
 		})
 	}

@@ -360,12 +360,7 @@ func TestSnapshotThreadsFixtures(t *testing.T) {
 	var mu sync.Mutex
 	for _, f := range concFixtures {
 		t.Run(f.name, func(t *testing.T) {
-			if gap := knownGaps[f.name]; gap != "" {
-				t.Skipf("known gap (issue 6): %s", gap)
-			}
-			t.Parallel()
-			prog := buildConc(t, f.name)
-			concSlot(t)
+			prog := startConc(t, f)
 			trace := filepath.Join(t.TempDir(), "trace")
 			if rec := Run(t, "", nil, Rewind(t), append([]string{"record", "-q", "-o", trace, "--", prog}, f.args...)...); rec.Code != f.code {
 				t.Fatalf("record: %s", rec)
