@@ -84,6 +84,19 @@ type Record struct {
 // Records decodes the records in b (a slot's used bytes).
 func Records(b []byte) []Record {
 	var rs []Record
+	eachRecord(b, func(r Record) { rs = append(rs, r) })
+	return rs
+}
+
+// CountRecords counts the records in b without keeping them: a full slot
+// holds tens of thousands.
+func CountRecords(b []byte) int {
+	n := 0
+	eachRecord(b, func(Record) { n++ })
+	return n
+}
+
+func eachRecord(b []byte, do func(Record)) {
 	le := binary.LittleEndian
 	for len(b) >= recordSize {
 		r := Record{Nr: le.Uint32(b), Ret: int64(le.Uint64(b[8:]))}
@@ -93,8 +106,7 @@ func Records(b []byte) []Record {
 			break
 		}
 		r.Data = b[:n]
-		rs = append(rs, r)
+		do(r)
 		b = b[min(uint64(len(b)), (n+7)&^7):]
 	}
-	return rs
 }

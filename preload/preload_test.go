@@ -111,6 +111,12 @@ func TestRecords(t *testing.T) {
 	if len(rs) != 2 || rs[0].Nr != 0 || rs[0].Ret != 3 || string(rs[0].Data) != "abc" || rs[1].Nr != MarkerTraced {
 		t.Fatalf("Records = %+v", rs)
 	}
+	if n := CountRecords(b); n != 2 {
+		t.Errorf("CountRecords = %d, want 2", n)
+	}
+	if n := CountRecords(b[:30]); n != 1 { // the second record cut short
+		t.Errorf("CountRecords of a cut slot = %d, want 1", n)
+	}
 	h := Header{Mode: ModeReplay, Used: 40, Cap: 99}
 	if DecodeHeader(h.Encode()) != h {
 		t.Fatal("header does not round-trip")

@@ -133,7 +133,7 @@ func (r *recording) flush(t *task, pc uint64) error {
 			{Addr: slot, Data: replay.Encode()}, {Addr: slot + preload.RecordsOff, Data: data}}}); err != nil {
 			return err
 		}
-		r.buffered += int64(len(preload.Records(data)))
+		r.buffered += int64(preload.CountRecords(data))
 	}
 	h.Used, h.WantStop = 0, wantStop
 	return t.WriteMem(slot, h.Encode())
