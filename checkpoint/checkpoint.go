@@ -77,7 +77,7 @@ func Take(threads []Live) (*Snapshot, error) {
 			return nil, fmt.Errorf("snapshot of thread %d: %w", l.P.Pid, err)
 		}
 	}
-	_, c, err := inject(threads[0].P, threads[0].Entry, unix.SYS_CLONE, unix.CLONE_PARENT|uint64(unix.SIGCHLD))
+	_, c, err := threads[0].P.InjectCall(threads[0].Entry, unix.SYS_CLONE, unix.CLONE_PARENT|uint64(unix.SIGCHLD))
 	if err != nil {
 		return nil, fmt.Errorf("injected fork: %w", err)
 	}
@@ -126,7 +126,7 @@ func (th *thread) capture(p *tracee.Proc, other, many bool) error {
 		return err
 	}
 	defer p.WriteMem(scratch, saved[:])
-	r, _, err := inject(p, th.entry, unix.SYS_PRCTL, prGetTidAddress, scratch+24)
+	r, _, err := p.InjectCall(th.entry, unix.SYS_PRCTL, prGetTidAddress, scratch+24)
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func (th *thread) capture(p *tracee.Proc, other, many bool) error {
 		return fmt.Errorf("prctl(PR_GET_TID_ADDRESS): %w", unix.Errno(-r))
 	}
 	if other {
-		if r, _, err := inject(p, th.entry, unix.SYS_SIGALTSTACK, 0, scratch); err != nil || r != 0 {
+		if r, _, err := p.InjectCall(th.entry, unix.SYS_SIGALTSTACK, 0, scratch); err != nil || r != 0 {
 			return fmt.Errorf("sigaltstack: %w", errOr(err, r))
 		}
 		if th.mask, err = sigmask(p, unix.PTRACE_GETSIGMASK, 0); err != nil {
@@ -166,7 +166,7 @@ func errOr(err error, r int64) error {
 // entry, those of the moment before it (reenter makes the call again).
 func (th *thread) userRegs() unix.PtraceRegs {
 	if th.entry {
-		return preEntry(th.regs)
+		return tracee.PreEntry(th.regs)
 	}
 	return th.regs
 }
@@ -174,7 +174,7 @@ func (th *thread) userRegs() unix.PtraceRegs {
 // Restore returns a new process in the snapshot's state, to replay on:
 // its threads in the order given to Take, stopped as they were.
 func (s *Snapshot) Restore() ([]*tracee.Proc, error) {
-	_, leader, err := inject(s.proc, false, unix.SYS_CLONE, unix.CLONE_PARENT|uint64(unix.SIGCHLD))
+	_, leader, err := s.proc.InjectCall(false, unix.SYS_CLONE, unix.CLONE_PARENT|uint64(unix.SIGCHLD))
 	if err != nil {
 		return nil, fmt.Errorf("injected fork: %w", err)
 	}
@@ -196,7 +196,7 @@ func (s *Snapshot) Restore() ([]*tracee.Proc, error) {
 		if th.clearTid != 0 {
 			flags |= unix.CLONE_CHILD_CLEARTID
 		}
-		_, q, err := inject(leader, false, unix.SYS_CLONE, flags, 0, 0, th.clearTid, 0)
+		_, q, err := leader.InjectCall(false, unix.SYS_CLONE, flags, 0, 0, th.clearTid, 0)
 		if err == nil && q == nil {
 			err = errors.New("injected clone: no thread")
 		}
@@ -210,12 +210,12 @@ func (s *Snapshot) Restore() ([]*tracee.Proc, error) {
 	}
 	// A fork's child has no clear_child_tid.
 	if first.clearTid != 0 {
-		if _, _, err := inject(leader, false, unix.SYS_SET_TID_ADDRESS, first.clearTid); err != nil {
+		if _, _, err := leader.InjectCall(false, unix.SYS_SET_TID_ADDRESS, first.clearTid); err != nil {
 			return fail(err)
 		}
 	}
 	if first.entry {
-		if err := reenter(leader, first.regs); err != nil {
+		if err := leader.Reenter(first.regs); err != nil {
 			return fail(err)
 		}
 	}
@@ -241,7 +241,7 @@ func (th *thread) apply(q *tracee.Proc) error {
 		err := q.WriteMem(scratch, ss[:])
 		if err == nil {
 			var r int64
-			if r, _, err = inject(q, false, unix.SYS_SIGALTSTACK, scratch, 0); err == nil && r != 0 {
+			if r, _, err = q.InjectCall(false, unix.SYS_SIGALTSTACK, scratch, 0); err == nil && r != 0 {
 				err = fmt.Errorf("sigaltstack: %w", unix.Errno(-r))
 			}
 		}
@@ -256,7 +256,7 @@ func (th *thread) apply(q *tracee.Proc) error {
 		return err
 	}
 	if th.entry {
-		return reenter(q, th.regs)
+		return q.Reenter(th.regs)
 	}
 	return nil
 }

@@ -27,12 +27,3 @@ func TestRestarting(t *testing.T) {
 		}
 	}
 }
-
-func TestPreEntry(t *testing.T) {
-	enosys := ^uint64(37)
-	e := unix.PtraceRegs{Rip: 0x1002, Rax: enosys, Orig_rax: unix.SYS_FUTEX, Rdi: 7}
-	p := preEntry(e)
-	if p.Rip != 0x1000 || p.Rax != unix.SYS_FUTEX || p.Orig_rax != unix.SYS_FUTEX || p.Rdi != 7 {
-		t.Errorf("preEntry(%+v) = %+v", e, p)
-	}
-}

@@ -1,6 +1,7 @@
 package tracee
 
 import (
+	"errors"
 	"fmt"
 
 	"golang.org/x/sys/unix"
@@ -14,67 +15,135 @@ const StopSyscall = unix.SIGTRAP | 0x80
 // tracee must be stopped in user mode (a signal or exec stop, or a
 // syscall-exit stop); any signal it was stopped for is discarded.
 func (t *Proc) Inject(nr uint64, args ...uint64) (int64, error) {
-	saved, err := t.Regs()
-	if err != nil {
-		return 0, err
-	}
-	var orig [2]byte
-	if err := t.ReadMem(saved.Rip, orig[:]); err != nil {
-		return 0, err
-	}
-	if err := t.WriteMem(saved.Rip, []byte{0x0f, 0x05}); err != nil { // syscall
-		return 0, err
-	}
-	defer t.WriteMem(saved.Rip, orig[:])
-	r := saved
-	r.Rax, r.Orig_rax = nr, ^uint64(0)
-	setArgs(&r, args)
-	if err := t.SetRegs(&r); err != nil {
-		return 0, err
-	}
-	for i := 0; i < 2; i++ { // entry stop, then exit stop
-		if err := t.toSyscallStop("injected syscall", nr); err != nil {
-			return 0, err
-		}
-	}
-	after, err := t.Regs()
-	if err != nil {
-		return 0, err
-	}
-	return int64(after.Rax), t.SetRegs(&saved)
+	r, _, err := t.InjectCall(false, nr, args...)
+	return r, err
 }
 
 // InjectAtEntry runs another syscall in place of the one the tracee is
 // stopped at the entry of, then makes it enter that one again: it is left
 // at the same entry stop, with the same registers.
 func (t *Proc) InjectAtEntry(nr uint64, args ...uint64) (int64, error) {
+	r, _, err := t.InjectCall(true, nr, args...)
+	return r, err
+}
+
+var syscallInsn = []byte{0x0f, 0x05}
+
+// InjectCall runs syscall nr in the stopped thread t as if it made it
+// there, then puts t back as it was. t is stopped in user mode (a signal,
+// exec or syscall-exit stop), or, with entry, at the entry of a syscall of
+// its own: that call is swapped for nr, then t makes its call again and
+// stops at its entry with the same registers. A thread or process the
+// call created (reported with the ptrace options the caller set) is
+// returned stopped at its first stop, its registers those the kernel gave
+// it; a forked copy also gets back the code bytes the injection replaced.
+func (t *Proc) InjectCall(entry bool, nr uint64, args ...uint64) (ret int64, child *Proc, err error) {
 	saved, err := t.Regs()
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	r := saved
-	r.Orig_rax = nr
-	setArgs(&r, args)
-	if err := t.SetRegs(&r); err != nil {
-		return 0, err
+	var code [2]byte
+	if entry {
+		r.Orig_rax = nr
+	} else {
+		if err := t.ReadMem(saved.Rip, code[:]); err != nil {
+			return 0, nil, err
+		}
+		if err := t.WriteMem(saved.Rip, syscallInsn); err != nil {
+			return 0, nil, err
+		}
+		r.Rax, r.Orig_rax = nr, ^uint64(0)
 	}
-	if err := t.toSyscallStop("injected syscall", nr); err != nil {
-		return 0, err
+	setArgs(&r, args)
+	childPid := 0
+	defer func() {
+		// Put t back even when the call failed half-way.
+		var perr error
+		if entry {
+			perr = t.Reenter(saved)
+		} else {
+			perr = errors.Join(t.WriteMem(saved.Rip, code[:]), t.SetRegs(&saved))
+		}
+		if err == nil {
+			err = perr
+		}
+		if childPid != 0 {
+			c, cerr := firstStop(childPid)
+			if cerr == nil && !entry && len(args) > 0 && args[0]&unix.CLONE_VM == 0 {
+				cerr = c.WriteMem(saved.Rip, code[:])
+			}
+			if err == nil && cerr == nil {
+				child = c
+				return
+			}
+			(&Proc{Pid: childPid}).Kill()
+			err = errors.Join(err, cerr)
+		}
+	}()
+	if err := t.SetRegs(&r); err != nil {
+		return 0, nil, err
+	}
+	stops := 2 // entry, then exit
+	if entry {
+		stops = 1
+	}
+	for stops > 0 {
+		ws, err := t.resumeSyscall()
+		if err != nil {
+			return 0, nil, err
+		}
+		switch {
+		case ws.Stopped() && ws.StopSignal() == StopSyscall:
+			stops--
+		case CloneEvent(ws):
+			msg, err := t.EventMsg()
+			if err != nil {
+				return 0, nil, err
+			}
+			childPid = int(msg)
+		default:
+			return 0, nil, fmt.Errorf("injected syscall %d: unexpected %s", nr, describe(ws))
+		}
 	}
 	after, err := t.Regs()
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	again := saved
-	again.Rip -= 2 // back onto the syscall instruction
-	again.Rax = saved.Orig_rax
-	if err := t.SetRegs(&again); err != nil {
-		return 0, err
+	return int64(after.Rax), nil, nil
+}
+
+// Reenter makes t, which stopped at the entry of the call of registers e
+// and was then made to run another, enter its own call again: it executes
+// the syscall instruction again, with the registers it had before it.
+func (t *Proc) Reenter(e unix.PtraceRegs) error {
+	pre := PreEntry(e)
+	if err := t.SetRegs(&pre); err != nil {
+		return err
 	}
-	if err := t.toSyscallStop("re-entering syscall", saved.Orig_rax); err != nil {
-		return 0, err
+	ws, err := t.resumeSyscall()
+	if err != nil {
+		return err
 	}
-	return int64(after.Rax), t.SetRegs(&saved)
+	if !ws.Stopped() || ws.StopSignal() != StopSyscall {
+		return fmt.Errorf("entering syscall %d again: unexpected %s", e.Orig_rax, describe(ws))
+	}
+	have, err := t.Regs()
+	if err != nil {
+		return err
+	}
+	if have != e {
+		return fmt.Errorf("entering syscall %d again: the registers differ", e.Orig_rax)
+	}
+	return nil
+}
+
+// PreEntry turns the registers of a syscall-entry stop into those of the
+// moment before: at the syscall instruction, the number in rax.
+func PreEntry(e unix.PtraceRegs) unix.PtraceRegs {
+	e.Rip -= uint64(len(syscallInsn))
+	e.Rax = e.Orig_rax
+	return e
 }
 
 // setArgs puts up to six syscall arguments in r.
@@ -84,17 +153,23 @@ func setArgs(r *unix.PtraceRegs, args []uint64) {
 	r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9 = a[0], a[1], a[2], a[3], a[4], a[5]
 }
 
-// toSyscallStop resumes the tracee to its next syscall stop, which must
-// be one of the call numbered nr.
-func (t *Proc) toSyscallStop(what string, nr uint64) error {
-	ws, err := t.resumeSyscall()
-	if err != nil {
-		return err
+// firstStop waits for a new thread or process to stop at its birth.
+func firstStop(pid int) (*Proc, error) {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(pid, &ws, unix.WALL, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
 	}
-	if !ws.Stopped() || ws.StopSignal() != StopSyscall {
-		return fmt.Errorf("%s %d: unexpected %s", what, nr, describe(ws))
+	if !ws.Stopped() {
+		return nil, fmt.Errorf("new thread %d: unexpected %s", pid, describe(ws))
 	}
-	return nil
+	return Adopt(pid)
 }
 
 // TrapInstructions makes rdtsc/rdtscp (and, with cpuid set, CPUID) raise

@@ -151,3 +151,12 @@ func syscallStop(t *testing.T, p *Proc) unix.PtraceRegs {
 	}
 	return regs
 }
+
+func TestPreEntry(t *testing.T) {
+	enosys := ^uint64(37)
+	e := unix.PtraceRegs{Rip: 0x1002, Rax: enosys, Orig_rax: unix.SYS_FUTEX, Rdi: 7}
+	p := PreEntry(e)
+	if p.Rip != 0x1000 || p.Rax != unix.SYS_FUTEX || p.Orig_rax != unix.SYS_FUTEX || p.Rdi != 7 {
+		t.Errorf("PreEntry(%+v) = %+v", e, p)
+	}
+}
