@@ -121,12 +121,8 @@ func (t *Proc) Reenter(e unix.PtraceRegs) error {
 	if err := t.SetRegs(&pre); err != nil {
 		return err
 	}
-	ws, err := t.resumeSyscall()
-	if err != nil {
+	if err := t.toSyscallStop(fmt.Sprintf("entering syscall %d again", e.Orig_rax)); err != nil {
 		return err
-	}
-	if !ws.Stopped() || ws.StopSignal() != StopSyscall {
-		return fmt.Errorf("entering syscall %d again: unexpected %s", e.Orig_rax, describe(ws))
 	}
 	have, err := t.Regs()
 	if err != nil {
@@ -153,18 +149,23 @@ func setArgs(r *unix.PtraceRegs, args []uint64) {
 	r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9 = a[0], a[1], a[2], a[3], a[4], a[5]
 }
 
+// toSyscallStop resumes t to its next syscall stop, which must come next.
+func (t *Proc) toSyscallStop(what string) error {
+	ws, err := t.resumeSyscall()
+	if err != nil {
+		return err
+	}
+	if !ws.Stopped() || ws.StopSignal() != StopSyscall {
+		return fmt.Errorf("%s: unexpected %s", what, describe(ws))
+	}
+	return nil
+}
+
 // firstStop waits for a new thread or process to stop at its birth.
 func firstStop(pid int) (*Proc, error) {
-	var ws unix.WaitStatus
-	for {
-		_, err := unix.Wait4(pid, &ws, unix.WALL, nil)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		break
+	ws, err := (&Proc{Pid: pid}).Wait()
+	if err != nil {
+		return nil, err
 	}
 	if !ws.Stopped() {
 		return nil, fmt.Errorf("new thread %d: unexpected %s", pid, describe(ws))

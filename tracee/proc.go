@@ -211,17 +211,7 @@ func (t *Proc) leaveEmuEntry() error {
 		return nil
 	}
 	t.atEmuEntry = false
-	if err := unix.PtraceSyscall(t.Pid, 0); err != nil {
-		return err
-	}
-	ws, err := t.Wait()
-	if err != nil {
-		return err
-	}
-	if !ws.Stopped() || ws.StopSignal() != StopSyscall {
-		return fmt.Errorf("thread %d: expected the exit of a skipped call, got %s", t.Pid, describe(ws))
-	}
-	return nil
+	return t.toSyscallStop(fmt.Sprintf("thread %d: expected the exit of a skipped call", t.Pid))
 }
 
 // Sysemu resumes to the next syscall entry, delivering sig; the kernel
