@@ -46,22 +46,24 @@ func TestLayout(t *testing.T) {
 	}
 }
 
-// TestLibraryUpToDate rebuilds the library and compares it with the one
-// checked in and embedded, so the two cannot drift.
+// TestLibraryUpToDate rebuilds both variants of the library and compares
+// them with the ones checked in and embedded, so the two cannot drift.
 func TestLibraryUpToDate(t *testing.T) {
 	if _, err := exec.LookPath("gcc"); err != nil {
 		t.Fatal("gcc is needed to check the preload library (scripts/setup.sh installs it)")
 	}
-	out := filepath.Join(t.TempDir(), "lib.so")
-	if b, err := exec.Command("sh", "build.sh", out).CombinedOutput(); err != nil {
+	dir := t.TempDir()
+	if b, err := exec.Command("sh", "build.sh", dir).CombinedOutput(); err != nil {
 		t.Fatalf("build.sh: %v\n%s", err, b)
 	}
-	built, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(built, Library) {
-		t.Fatal("librewind_preload.so is not what csrc/preload.c builds to: run go generate ./preload and commit")
+	for name, embedded := range map[string][]byte{"librewind_preload.so": Library, "librewind_static.so": StaticLibrary} {
+		built, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(built, embedded) {
+			t.Errorf("%s is not what csrc/preload.c builds to: run go generate ./preload and commit", name)
+		}
 	}
 }
 

@@ -4,7 +4,10 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"golang.org/x/sys/unix"
+
 	"rewind/arch"
+	"rewind/preload"
 	"rewind/trace"
 	"rewind/tracee"
 )
@@ -28,6 +31,9 @@ func (r *recording) captureExec(task *task) (*trace.Frame, error) {
 	}
 	maps, err := tracee.ReadMaps(t.Pid)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.loadStaticBuffer(t, &regs, maps); err != nil {
 		return nil, err
 	}
 	stack := tracee.FindMapping(maps, regs.Rsp)
@@ -61,6 +67,25 @@ func (r *recording) captureExec(task *task) (*trace.Frame, error) {
 		f.Files = append(f.Files, trace.Mapping{File: name, Path: m.Path})
 	}
 	return f, nil
+}
+
+// loadStaticBuffer gives a program without a dynamic linker (the image
+// starts in its own text), which LD_PRELOAD cannot reach, the syscall
+// buffer's static variant: its start, recorded as the exec's registers,
+// sets the buffer up and enters the program.
+func (r *recording) loadStaticBuffer(t *tracee.Proc, regs *unix.PtraceRegs, maps []tracee.Mapping) error {
+	if r.opts.NoSyscallBuffer {
+		return nil
+	}
+	text := tracee.FindMapping(maps, regs.Rip)
+	exe, err := readlinkProc(t.Pid, "exe")
+	if err != nil || text == nil || text.Path != exe {
+		return err
+	}
+	if err := preload.LoadStatic(t, regs, [2]uint64{text.Start, text.End}); err != nil {
+		return err
+	}
+	return t.SetRegs(regs)
 }
 
 // hideVDSO turns AT_SYSINFO_EHDR in the auxv into AT_IGNORE, so libc and

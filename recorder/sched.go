@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"rewind/arch"
+	"rewind/preload"
 	"rewind/trace"
 	"rewind/tracee"
 )
@@ -81,6 +82,9 @@ type task struct {
 	tgid  int
 	state taskState
 	sig   int // signal to deliver when it resumes
+	// clearFault: sig is no fault of the program; its frame's fault
+	// information is cleared (enterHandler).
+	clearFault bool
 	// The syscall in progress.
 	inSyscall bool
 	entry     unix.PtraceRegs
@@ -282,8 +286,27 @@ func (r *recording) othersReady() bool {
 }
 
 func (r *recording) resume(t *task) error {
+	if t.sig != 0 && t.clearFault {
+		t.clearFault = false
+		if tracee.Caught(t.Pid, t.sig) {
+			entered, err := r.enterHandler(t)
+			if err != nil {
+				return fmt.Errorf("delivering a signal to thread %d: %w", t.Pid, err)
+			}
+			if !entered {
+				t.state, r.lastRun[t.tgid] = running, t.Pid
+				return nil
+			}
+		}
+	}
 	sig := t.sig
 	t.sig = 0
+	if t.buf.resetGS {
+		t.buf.resetGS = false
+		if err := resetGS(t.Proc); err != nil {
+			return err
+		}
+	}
 	resume := t.Syscall
 	if t.buf.filtered && !t.inSyscall {
 		resume = t.Cont // the filter stops it at its next traced call
@@ -514,6 +537,13 @@ func (r *recording) cloned(t *task) error {
 	child.buf.filtered, child.buf.text = t.buf.filtered, t.buf.text
 	if flags&arch.CloneVM == 0 || flags&arch.CloneSettls == 0 {
 		child.buf.slot = t.buf.slot
+	}
+	if flags&arch.CloneThread != 0 {
+		// A thread of the library's static variant finds its slot
+		// through %gs, which it inherited: it takes its own.
+		if _, ok := preload.NewThreadGS(t.entry.Gs_base); ok {
+			child.buf.slot, child.buf.resetGS = 0, true
+		}
 	}
 	return nil
 }

@@ -113,8 +113,30 @@ func (r *recording) signal(t *task, signo int) error {
 	if err := r.write(f); err != nil {
 		return err
 	}
-	t.sig = signo
+	t.sig, t.clearFault = signo, f.Flags&trace.FlagSyncSignal == 0
 	return nil
+}
+
+// enterHandler delivers t's signal, which is no fault of the program, up
+// to its handler's first instruction and clears the fault information of
+// its frame there, as replay does (tracee.ClearFaultInfo). It returns
+// false when the thread stopped otherwise: that stop is queued as the
+// next event.
+func (r *recording) enterHandler(t *task) (bool, error) {
+	sig := t.sig
+	t.sig = 0
+	if err := t.Step(sig); err != nil {
+		return false, err
+	}
+	ws, err := r.waitFor(t)
+	if err != nil {
+		return false, err
+	}
+	if ws.Stopped() && ws.StopSignal() == unix.SIGTRAP && ws.TrapCause() == 0 {
+		return true, t.ClearFaultInfo()
+	}
+	r.queued = append([]tracee.Event{{Tid: t.Pid, Status: ws}}, r.queued...)
+	return false, nil
 }
 
 // deliverable tells whether t holds a signal it can take now: one at a

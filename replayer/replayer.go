@@ -243,6 +243,14 @@ func (s *Session) applyExec(f *trace.Frame) error {
 	if err := s.clearBelowStack(f); err != nil {
 		return err
 	}
+	if preload.StaticStart(f.Regs.Rip) {
+		// The recording loaded the buffer's static variant here; its
+		// start is in the recorded registers.
+		var regs unix.PtraceRegs
+		if err := preload.LoadStatic(s.t, &regs, [2]uint64{}); err != nil {
+			return err
+		}
+	}
 	tgid := s.tgidOf[f.Tid]
 	for _, w := range f.Mem {
 		if err := s.t.WriteMem(w.Addr, w.Data); err != nil {
@@ -309,6 +317,11 @@ func (s *Session) Step() error {
 	if f.Kind != trace.KindExit || f.Flags&trace.FlagThread != 0 {
 		if err := s.switchTo(f.Tid); err != nil {
 			return s.diverged(f, err.Error(), "", "")
+		}
+		if s.tasks[s.cur].restartAs != nil {
+			if err := s.restart(f); err != nil {
+				return err
+			}
 		}
 	}
 	switch f.Kind {
@@ -523,8 +536,46 @@ func (s *Session) emulated(f *trace.Frame, regs unix.PtraceRegs, name string) er
 			return err
 		}
 		s.echo(f)
+		if nr, ok := restartedAs(f); ok {
+			s.tasks[s.cur].restartAs = &nr
+		}
 	}
 	return s.t.SetRegs(&regs)
+}
+
+// restart makes the call the current thread was interrupted in again, as
+// the kernel did when the thread went on without a signal handler (the
+// recorder held the signal, or stopped the thread itself): it was never
+// back in user mode. Before a signal's frame the kernel decides at the
+// delivery.
+func (s *Session) restart(f *trace.Frame) error {
+	tk := s.tasks[s.cur]
+	nr := *tk.restartAs
+	tk.restartAs = nil
+	if f.Kind == trace.KindSignal {
+		return nil
+	}
+	regs, err := s.t.Regs()
+	if err != nil {
+		return err
+	}
+	regs.Rax = nr
+	regs.Rip -= uint64(len(arch.InsnSyscall))
+	return s.t.SetRegs(&regs)
+}
+
+// restartedAs tells whether an interrupted call with f's result is made
+// again when no signal handler runs on the way out (a signal held by the
+// recorder, rewind's own stop), and as which call.
+func restartedAs(f *trace.Frame) (uint64, bool) {
+	const errRestartSys, errRestartNoIntr, errRestartNoHand, errRestartBlock = -512, -513, -514, -516
+	switch f.Result {
+	case errRestartSys, errRestartNoIntr, errRestartNoHand:
+		return f.Regs.Orig_rax, true
+	case errRestartBlock:
+		return arch.SysRestartSyscall, true
+	}
+	return 0, false
 }
 
 // mayWaitMasked tells whether an emulated call may be one that waits under
@@ -911,6 +962,16 @@ func (s *Session) signal(f *trace.Frame) error {
 	}
 	s.sig = int(want)
 	s.siginfo = f.Siginfo
+	if f.Flags&trace.FlagSyncSignal == 0 {
+		// As recorded: into the handler, with the frame's fault
+		// information cleared.
+		if err := s.enterHandler(f); err != nil {
+			return err
+		}
+		if s.sig == 0 {
+			return s.t.ClearFaultInfo()
+		}
+	}
 	return nil
 }
 

@@ -93,7 +93,7 @@ func (s *Session) snapshotable() bool {
 		return false
 	}
 	for tid, tk := range s.tasks {
-		if tk.tgid != tgid || tk.gone || tk.inKernel || tk.suspended != nil {
+		if tk.tgid != tgid || tk.gone || tk.inKernel || tk.suspended != nil || tk.restartAs != nil {
 			return false
 		}
 		if tid != s.cur && (tk.sig != 0 || tk.held != nil) {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"rewind/arch"
+	"rewind/preload"
 	"rewind/trace"
 	"rewind/tracee"
 )
@@ -33,6 +34,9 @@ type task struct {
 	// a temporary signal mask, runs as rt_sigsuspend until the signal.
 	suspended *trace.Frame
 	saved     unix.PtraceRegs
+	// restartAs: the call, interrupted, that the kernel makes again if
+	// no signal handler runs before the thread's next frame.
+	restartAs *uint64
 }
 
 // tempMask returns the address of the signal mask a call installs while
@@ -212,6 +216,18 @@ func (s *Session) startClone(f *trace.Frame, regs unix.PtraceRegs, child int32) 
 		s.exes[child], s.auxvs[child] = s.exes[parent], s.auxvs[parent]
 	}
 	s.addTask(child, tgid, p)
+	if gs, ok := preload.NewThreadGS(regs.Gs_base); ok && flags&arch.CloneThread != 0 {
+		// As recorded: a thread of the buffer's static variant takes
+		// its own slot.
+		cr, err := p.Regs()
+		if err != nil {
+			return err
+		}
+		cr.Gs_base = gs
+		if err := p.SetRegs(&cr); err != nil {
+			return err
+		}
+	}
 	if flags&arch.CloneVM == 0 && s.inMain() {
 		// A new address space, copied with the debugger's breakpoints in.
 		for a, orig := range s.bps {

@@ -15,3 +15,9 @@
 #define RW_MODE_RECORD 1
 #define RW_MODE_REPLAY 2
 #define RW_MODE_FREE 3                   // written by rewind when the slot's thread ended
+// The static variant (librewind_static.so), which rewind loads itself into
+// programs without a dynamic linker, finds a thread's slot through %gs:
+// %gs points at a thread block, the slot itself or one without a slot.
+#define RW_STATIC_BASE (RW_REGION + 0x10000) // where rewind loads it
+#define RW_BLOCK_SLOT 64                     // a thread block: its slot (0: none yet)
+#define RW_BLOCK_STACK 72                    // and the top of rw_handle's stack (0: none yet)

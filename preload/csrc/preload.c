@@ -50,11 +50,6 @@ struct rec {
 	int64_t ret;
 };
 
-// This thread's buffer slot (0: none) and the top of rw_handle's stack;
-// the assembly entry reads rw_stack.
-static __thread char *rw_slot __attribute__((tls_model("initial-exec")));
-HIDDEN __thread char *rw_stack __attribute__((tls_model("initial-exec")));
-
 static int rw_next_slot;
 static uintptr_t rw_text_start, rw_text_end;
 // For a thread that has no slot: rw_handle then only says "traced".
@@ -100,6 +95,57 @@ static long page_call(uintptr_t site, long n, long a, long b, long c, long d, lo
 }
 
 #define traced(n, a, b, c, d, e, f) page_call(RW_REGION + RW_TRACED_OFF, n, a, b, c, d, e, f)
+
+// ---- this thread's slot ----
+
+#ifdef RW_STATIC
+#define STATIC 1
+// The static variant runs where the program owns %fs (a Go runtime, a
+// static libc) and there is no TLS of ours: %gs points at this thread's
+// block (layout.h). rewind points a new thread's %gs at rw_noslot; a
+// thread that found no slot points it at rw_spare.
+struct block {
+	char hdr[RW_BLOCK_SLOT];
+	char *slot;
+	char *stack;
+};
+HIDDEN struct block rw_noslot, rw_spare;
+
+static char *this_slot(void) {
+	char *s;
+	asm volatile("mov %%gs:%c1, %0" : "=r"(s) : "i"(RW_BLOCK_SLOT));
+	return s;
+}
+
+static void set_block(struct block *b) { traced(__NR_arch_prctl, 0x1001 /* ARCH_SET_GS */, (long)b, 0, 0, 0, 0); }
+
+static void set_slot(char *slot) {
+	struct block *b = (struct block *)slot;
+	b->slot = slot;
+	b->stack = slot + RW_STACK_TOP;
+	set_block(b);
+}
+
+static void set_spare(void) {
+	rw_spare.stack = rw_spare_stack + sizeof rw_spare_stack;
+	set_block(&rw_spare);
+}
+#else
+#define STATIC 0
+// This thread's buffer slot (0: none) and the top of rw_handle's stack;
+// the assembly entry reads rw_stack.
+static __thread char *rw_slot __attribute__((tls_model("initial-exec")));
+HIDDEN __thread char *rw_stack __attribute__((tls_model("initial-exec")));
+
+static char *this_slot(void) { return rw_slot; }
+
+static void set_slot(char *slot) {
+	rw_slot = slot;
+	rw_stack = slot + RW_STACK_TOP;
+}
+
+static void set_spare(void) { rw_stack = rw_spare_stack + sizeof rw_spare_stack; }
+#endif
 
 static int is_err(long r) { return (unsigned long)r > -4096UL; }
 
@@ -155,8 +201,7 @@ static int slot_init(void) {
 		return 0;
 	}
 	rw_filtered = r == 1;
-	rw_slot = (char *)a;
-	rw_stack = (char *)a + RW_STACK_TOP;
+	set_slot((char *)a);
 	return 1;
 }
 
@@ -164,7 +209,7 @@ static int slot_init(void) {
 // syscall, on that thread's own stack.
 HIDDEN void rw_thread_start(void) {
 	if (!slot_init())
-		rw_stack = rw_spare_stack + sizeof rw_spare_stack;
+		set_spare();
 }
 
 // ---- what each buffered call writes ----
@@ -270,6 +315,7 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 		*bound = (uint64_t)a[1] * 8;
 		return 1;
 	case __NR_epoll_wait:
+	case __NR_epoll_pwait: // a mask changed for the call alone does not matter then
 		if (!ARGS_OK(a[2] > 0 && a[2] <= 4096 && a[3] == 0))
 			return 0;
 		*bound = (uint64_t)a[2] * 12;
@@ -294,6 +340,7 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 		return ARGS_OK((a[1] >= 1 && a[1] <= 7) || (a[1] >= 36 && a[1] <= 38));
 	case __NR_futex:
 		return ARGS_OK((a[1] & 0x7f) == 1 /* FUTEX_WAKE */ || (a[1] & 0x7f) == 10 /* FUTEX_WAKE_BITSET */);
+	case __NR_epoll_ctl:
 	case __NR_close:
 	case __NR_lseek:
 	case __NR_access:
@@ -452,6 +499,7 @@ static int spans(long nr, const long *a, long ret, struct span *s) {
 			OUT(a[0], a[1] * 8);
 		break;
 	case __NR_epoll_wait:
+	case __NR_epoll_pwait:
 		if (ok)
 			OUT(a[1], ret * 12);
 		break;
@@ -514,7 +562,7 @@ static long diverged(long nr, long want) {
 // r10, r8, r9): it returns 0 with the result in regs[0], or 1 when the
 // call must be made traced instead.
 HIDDEN long rw_handle(long *regs) {
-	struct hdr *h = (struct hdr *)rw_slot;
+	struct hdr *h = (struct hdr *)this_slot();
 	long nr = regs[0];
 	const long *a = regs + 1;
 	uint64_t bound;
@@ -575,6 +623,14 @@ HIDDEN long rw_handle(long *regs) {
 
 // ---- patching libc ----
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#ifdef RW_STATIC
+#define LOAD_STACK "	mov %gs:" STR(RW_BLOCK_STACK) ", %rsp\n"
+#else
+#define LOAD_STACK "	mov rw_stack@gottpoff(%rip), %rsp\n	mov %fs:(%rsp), %rsp\n"
+#endif
+
 // The assembly entry the stubs jump to, with rcx the address to return
 // to; it returns with ZF set when the call is done (result in rax), clear
 // when the stub must make it traced. Registers other than rax, rcx and
@@ -583,8 +639,7 @@ asm(".text\n"
     ".hidden rw_entry\n"
     "rw_entry:\n"
     "	mov %rsp, %r11\n"
-    "	mov rw_stack@gottpoff(%rip), %rsp\n"
-    "	mov %fs:(%rsp), %rsp\n"
+    LOAD_STACK
     "	test %rsp, %rsp\n"
     "	jz 2f\n"
     "	push %r11\n"
@@ -650,11 +705,12 @@ HIDDEN void rw_entry(void);
 // syscall and the compare become the jump, and the stub runs the compare
 // (rr patches these the same way; no code jumps to that compare).
 static const struct pattern {
-	uint8_t pre; // 5: the mov $imm32,%eax before the syscall is displaced
+	uint8_t pre; // 5 or 7: the mov $imm32,%eax (%rax) before the syscall is displaced
 	uint8_t len; // bytes of post, the instruction after it that is displaced
 	uint8_t post[6];
 } patterns[] = {
 	{5, 0, {0}},
+	{7, 0, {0}}, // mov $imm32,%rax (Go's)
 	{0, 6, {0x48, 0x3d, 0x00, 0xf0, 0xff, 0xff}}, // cmp $-4096,%rax
 	{0, 6, {0x48, 0x3d, 0x01, 0xf0, 0xff, 0xff}}, // cmp $-4095,%rax
 	{0, 5, {0x3d, 0x00, 0xf0, 0xff, 0xff}},       // cmp $-4096,%eax
@@ -685,9 +741,14 @@ static const struct pattern *site_at(const uint8_t *p, const uint8_t *start) {
 		return 0;
 	if (p - 5 >= start && p[-5] == 0xb8)
 		return buffers_nr(*(const int32_t *)(p - 4)) ? &patterns[0] : 0;
-	if (!likely_buffered(p, start))
+	if (p - 7 >= start && p[-7] == 0x48 && p[-6] == 0xc7 && p[-5] == 0xc0)
+		return buffers_nr(*(const int32_t *)(p - 4)) ? &patterns[1] : 0;
+	// In libc, calls that rarely go through the buffer stay where libc
+	// makes them. A static program's generic sites (Go's Syscall6) make
+	// most of its calls: those are patched whatever comes before them.
+	if (!STATIC && !likely_buffered(p, start))
 		return 0;
-	for (unsigned i = 1; i < sizeof patterns / sizeof patterns[0]; i++) {
+	for (unsigned i = 2; i < sizeof patterns / sizeof patterns[0]; i++) {
 		const struct pattern *pt = &patterns[i];
 		int ok = 1;
 		for (int j = 0; j < pt->len && ok; j++)
@@ -751,59 +812,18 @@ struct range {
 	uintptr_t start, end;
 };
 
-// The dynamic linker's list of loaded objects (<link.h>), read without
-// libc: it names libc and this library with their load addresses, so no
-// traced read of /proc/self/maps is needed at every process start.
-struct link_map {
-	uintptr_t l_addr;
-	const char *l_name;
-	const Elf64_Dyn *l_ld;
-	struct link_map *l_next, *l_prev;
-};
-struct r_debug {
-	int r_version;
-	struct link_map *r_map;
-};
-extern struct r_debug _r_debug;  // the dynamic linker's
-extern const Elf64_Dyn _DYNAMIC[]; // this library's
-
-static int ends_with(const char *s, const char *suffix) {
-	size_t n = 0, m = 0;
-	while (s[n])
-		n++;
-	while (suffix[m])
-		m++;
-	if (n < m)
-		return 0;
-	for (size_t i = 0; i < m; i++)
-		if (s[n - m + i] != suffix[i])
-			return 0;
-	return 1;
-}
-
-// text returns the executable segment of the object loaded at l.
-static struct range text(const struct link_map *l) {
+// text returns the executable segment of the object loaded at base.
+static struct range text(uintptr_t base) {
 	struct range r = {0, 0};
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)l->l_addr;
-	const Elf64_Phdr *ph = (const Elf64_Phdr *)(l->l_addr + eh->e_phoff);
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(base + eh->e_phoff);
 	for (int i = 0; i < eh->e_phnum; i++) {
 		if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X)) {
-			r.start = (l->l_addr + ph[i].p_vaddr) & ~4095UL;
-			r.end = (l->l_addr + ph[i].p_vaddr + ph[i].p_memsz + 4095) & ~4095UL;
+			r.start = (base + ph[i].p_vaddr) & ~4095UL;
+			r.end = (base + ph[i].p_vaddr + ph[i].p_memsz + 4095) & ~4095UL;
 		}
 	}
 	return r;
-}
-
-// find_objects finds the executable segments of libc and of this library.
-static int find_objects(struct range *libc, struct range *self) {
-	for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next) {
-		if (l->l_ld == _DYNAMIC)
-			*self = text(l);
-		else if (l->l_name && ends_with(l->l_name, "/libc.so.6"))
-			*libc = text(l);
-	}
-	return libc->start != 0 && self->start != 0;
 }
 
 // find_syscall returns the first syscall instruction (0f 05) from p on
@@ -847,7 +867,10 @@ static void patch(struct range libc) {
 		return;
 	uint64_t size = ((uint64_t)sites * STUB_SIZE + 4095) & ~4095UL;
 	uintptr_t stubs = 0;
-	for (uintptr_t hint = (libc.start - size - (1 << 20)) & ~4095UL; hint > libc.start - (1UL << 30); hint -= 1 << 20) {
+	// Below the text, within a 32-bit jump (a static program's text may
+	// start low: at 4 MiB for Go's).
+	uintptr_t lowest = libc.start > (1UL << 30) ? libc.start - (1UL << 30) : 1 << 20;
+	for (uintptr_t hint = (libc.start - size - (1 << 20)) & ~4095UL; libc.start > size + (2 << 20) && hint > lowest; hint -= 1 << 20) {
 		long p = traced(__NR_mmap, hint, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 		if ((uintptr_t)p == hint) {
 			stubs = hint;
@@ -863,7 +886,7 @@ static void patch(struct range libc) {
 	for (int i = 0; i < sites; i++) {
 		uint8_t *p = found[i];
 		const struct pattern *pt = kinds[i];
-		uint8_t *site = p - pt->pre, *after = pt->pre ? site + 5 : p + 2 + pt->len;
+		uint8_t *site = p - pt->pre, *after = pt->pre ? p : p + 2 + pt->len;
 		intptr_t to = (intptr_t)stub - (intptr_t)(site + 5);
 		if (site < patched || !fits(to) || !write_stub(stub, p, pt))
 			continue;
@@ -913,6 +936,99 @@ static void install_filter(void) {
 	traced(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, (long)&prog, 0, 0, 0);
 }
 
+#ifdef RW_STATIC
+// rewind loads this variant itself, at RW_STATIC_BASE, into a program
+// that has no dynamic linker, and starts the program at rw_static_start
+// with the program's entry in r12 and its text in [r13, r14). It sets
+// everything up as rw_init does, then enters the program with the
+// registers as exec left them (all zero but the stack pointer).
+HIDDEN uintptr_t rw_exe_entry;
+extern const char __ehdr_start[];
+
+HIDDEN void rw_static_init(uintptr_t entry, uintptr_t start, uintptr_t end) {
+	rw_exe_entry = entry;
+	if (!map_code_page())
+		return;
+	struct range self = text((uintptr_t)__ehdr_start);
+	rw_text_start = self.start;
+	rw_text_end = self.end;
+	set_block(&rw_noslot);
+	if (!slot_init())
+		return;
+	if (!rw_filtered)
+		install_filter();
+	patch((struct range){start, end});
+}
+
+asm(".text\n"
+    ".globl rw_static_start\n"
+    ".hidden rw_static_start\n"
+    "rw_static_start:\n"
+    "	mov %rsp, %rbx\n"
+    "	and $-16, %rsp\n"
+    "	mov %r12, %rdi\n"
+    "	mov %r13, %rsi\n"
+    "	mov %r14, %rdx\n"
+    "	call rw_static_init\n"
+    "	mov %rbx, %rsp\n"
+    "	xor %eax, %eax\n"
+    "	xor %ebx, %ebx\n"
+    "	xor %ecx, %ecx\n"
+    "	xor %edx, %edx\n"
+    "	xor %esi, %esi\n"
+    "	xor %edi, %edi\n"
+    "	xor %ebp, %ebp\n"
+    "	xor %r8d, %r8d\n"
+    "	xor %r9d, %r9d\n"
+    "	xor %r10d, %r10d\n"
+    "	xor %r11d, %r11d\n"
+    "	xor %r12d, %r12d\n"
+    "	xor %r13d, %r13d\n"
+    "	xor %r14d, %r14d\n"
+    "	xor %r15d, %r15d\n"
+    "	jmp *rw_exe_entry(%rip)\n");
+#else
+// The dynamic linker's list of loaded objects (<link.h>), read without
+// libc: it names libc and this library with their load addresses, so no
+// traced read of /proc/self/maps is needed at every process start.
+struct link_map {
+	uintptr_t l_addr;
+	const char *l_name;
+	const Elf64_Dyn *l_ld;
+	struct link_map *l_next, *l_prev;
+};
+struct r_debug {
+	int r_version;
+	struct link_map *r_map;
+};
+extern struct r_debug _r_debug;  // the dynamic linker's
+extern const Elf64_Dyn _DYNAMIC[]; // this library's
+
+static int ends_with(const char *s, const char *suffix) {
+	size_t n = 0, m = 0;
+	while (s[n])
+		n++;
+	while (suffix[m])
+		m++;
+	if (n < m)
+		return 0;
+	for (size_t i = 0; i < m; i++)
+		if (s[n - m + i] != suffix[i])
+			return 0;
+	return 1;
+}
+
+// find_objects finds the executable segments of libc and of this library.
+static int find_objects(struct range *libc, struct range *self) {
+	for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next) {
+		if (l->l_ld == _DYNAMIC)
+			*self = text(l->l_addr);
+		else if (l->l_name && ends_with(l->l_name, "/libc.so.6"))
+			*libc = text(l->l_addr);
+	}
+	return libc->start != 0 && self->start != 0;
+}
+
 __attribute__((constructor)) static void rw_init(void) {
 	if (!map_code_page())
 		return;
@@ -929,3 +1045,4 @@ __attribute__((constructor)) static void rw_init(void) {
 		install_filter();
 	patch(libc);
 }
+#endif

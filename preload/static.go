@@ -1,0 +1,140 @@
+package preload
+
+import (
+	"bytes"
+	"debug/elf"
+	_ "embed"
+	"fmt"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// StaticLibrary is the library's static variant (csrc/preload.c built with
+// -DRW_STATIC), which rewind loads itself into a program that has no
+// dynamic linker, such as a Go program, so that its calls are buffered
+// too. It finds a thread's slot through %gs instead of TLS.
+//
+//go:embed librewind_static.so
+var StaticLibrary []byte
+
+// StaticBase is where the static variant is loaded: in the region, which
+// memory digests leave out.
+const StaticBase = Region + 0x10000
+
+// Process is what loading needs of a stopped tracee.
+type Process interface {
+	Inject(nr uint64, args ...uint64) (int64, error)
+	WriteMem(addr uint64, data []byte) error
+}
+
+type staticImage struct {
+	segs    []*elf.Prog
+	size    uint64 // bytes mapped from StaticBase
+	start   uint64 // rw_static_start
+	noSlot  uint64 // rw_noslot
+	content []byte
+}
+
+var static = sync.OnceValues(func() (*staticImage, error) {
+	f, err := elf.NewFile(bytes.NewReader(StaticLibrary))
+	if err != nil {
+		return nil, fmt.Errorf("the static syscall buffer library: %w", err)
+	}
+	img := &staticImage{content: StaticLibrary}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			img.segs = append(img.segs, p)
+			img.size = max(img.size, (p.Vaddr+p.Memsz+4095)&^4095)
+		}
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		return nil, fmt.Errorf("the static syscall buffer library: %w", err)
+	}
+	for _, s := range syms {
+		switch s.Name {
+		case "rw_static_start":
+			img.start = StaticBase + s.Value
+		case "rw_noslot":
+			img.noSlot = StaticBase + s.Value
+		}
+	}
+	if img.start == 0 || img.noSlot == 0 || img.size == 0 || StaticBase+img.size > Slots {
+		return nil, fmt.Errorf("the static syscall buffer library lacks its entry or does not fit (%#x bytes)", img.size)
+	}
+	return img, nil
+})
+
+// LoadStatic maps the static variant into p, stopped just after an exec
+// of a program without a dynamic linker, and points regs (the thread's,
+// at the program's entry) at its start, which sets the buffer up and
+// then enters the program as exec left it; text is the program's
+// executable mapping, whose syscall sites it patches. Recording and
+// replay load it alike: the library's own set-up calls are recorded.
+func LoadStatic(p Process, regs *unix.PtraceRegs, text [2]uint64) error {
+	img, err := static()
+	if err != nil {
+		return err
+	}
+	const anon = unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED_NOREPLACE
+	r, err := p.Inject(unix.SYS_MMAP, StaticBase, img.size, unix.PROT_READ|unix.PROT_WRITE, anon, ^uint64(0), 0)
+	if err != nil || uint64(r) != StaticBase {
+		return fmt.Errorf("mapping the static syscall buffer library: %v", errOr(err, r))
+	}
+	for _, s := range img.segs {
+		if s.Filesz == 0 {
+			continue
+		}
+		if err := p.WriteMem(StaticBase+s.Vaddr, img.content[s.Off:s.Off+s.Filesz]); err != nil {
+			return fmt.Errorf("writing the static syscall buffer library: %w", err)
+		}
+	}
+	for _, s := range img.segs {
+		prot := uint64(0)
+		if s.Flags&elf.PF_R != 0 {
+			prot |= unix.PROT_READ
+		}
+		if s.Flags&elf.PF_W != 0 {
+			prot |= unix.PROT_WRITE
+		}
+		if s.Flags&elf.PF_X != 0 {
+			prot |= unix.PROT_EXEC
+		}
+		start, end := s.Vaddr&^4095, (s.Vaddr+s.Memsz+4095)&^4095
+		if r, err := p.Inject(unix.SYS_MPROTECT, StaticBase+start, end-start, prot); err != nil || r != 0 {
+			return fmt.Errorf("protecting the static syscall buffer library: %v", errOr(err, r))
+		}
+	}
+	regs.R12, regs.R13, regs.R14 = regs.Rip, text[0], text[1]
+	regs.Rip = img.start
+	return nil
+}
+
+// NewThreadGS returns the %gs base a new thread of a process running the
+// static variant starts with: a block without a slot, so that its first
+// buffered call takes one of its own. ok is false when gs, the base the
+// thread inherited, is not the variant's.
+func NewThreadGS(gs uint64) (uint64, bool) {
+	img, err := static()
+	if err != nil || !InRegion(gs) {
+		return 0, false
+	}
+	return img.noSlot, true
+}
+
+// StaticStart tells whether pc is where LoadStatic starts a program.
+func StaticStart(pc uint64) bool {
+	img, err := static()
+	return err == nil && pc == img.start
+}
+
+func errOr(err error, r int64) error {
+	if err != nil {
+		return err
+	}
+	if r < 0 && r > -4096 {
+		return unix.Errno(-r)
+	}
+	return fmt.Errorf("the call returned %#x", r)
+}
