@@ -3,6 +3,8 @@ package preload
 import (
 	_ "embed"
 	"encoding/binary"
+
+	"golang.org/x/sys/unix"
 )
 
 // The layout of csrc/layout.h (TestLayout checks they agree).
@@ -10,12 +12,13 @@ const (
 	Region       = 0x6f7e00000000 // the code page, then the buffer slots
 	UntracedOff  = 0              // syscall; ret: lets calls through
 	TracedOff    = 8              // syscall; ret: stops like any other
+	ExecOff      = 16             // syscall; ret: replay runs the calls made there
 	Slots        = Region + 0x100000
 	SlotSize     = 0x120000
 	MaxSlots     = 1024
 	RecordsOff   = 0x11000
 	SysRegister  = 0x525701 // (slot, size, text start, text end)
-	SysDiverged  = 0x525702 // (nr, recorded nr)
+	SysDiverged  = 0x525702 // (nr, recorded nr, result, recorded result)
 	Abort        = 0x5257   // -Abort: the result of an interrupted untraced call
 	MarkerTraced = 0xffffffff
 	ModeRecord   = 1
@@ -29,6 +32,10 @@ const (
 	// TracedIP after the library's own traced one.
 	UntracedIP = Region + UntracedOff + 2
 	TracedIP   = Region + TracedOff + 2
+	// ExecIP is the instruction pointer after the exec site: replay lets
+	// a call stopped there run (the library replays calls whose effect
+	// the kernel must have, such as signal actions, by making them).
+	ExecIP = Region + ExecOff + 2
 )
 
 // Header field offsets in a slot (WantStopOff: rewind sets that word alone).
@@ -71,6 +78,17 @@ func DecodeHeader(b []byte) Header {
 		Used: le.Uint64(b[hdrUsed:]), Cursor: le.Uint64(b[hdrCursor:]), Cap: le.Uint64(b[hdrCap:])}
 }
 
+// Executes tells whether replay makes buffered calls numbered nr again
+// (csrc/preload.c's executes; TestBufferedCallsAreEmulated checks they
+// agree): the replayer lets them run.
+func Executes(nr uint32) bool {
+	switch nr {
+	case unix.SYS_RT_SIGACTION, unix.SYS_MMAP, unix.SYS_MUNMAP, unix.SYS_MPROTECT, unix.SYS_MADVISE, unix.SYS_BRK:
+		return true
+	}
+	return false
+}
+
 // InRegion tells whether addr is in the code page or a slot.
 func InRegion(addr uint64) bool { return addr >= Region && addr < RegionEnd }
 
@@ -94,6 +112,14 @@ func CountRecords(b []byte) int {
 	n := 0
 	eachRecord(b, func(Record) { n++ })
 	return n
+}
+
+// AnyExecuted tells whether the records in b hold a call replay makes
+// again (Executes).
+func AnyExecuted(b []byte) bool {
+	found := false
+	eachRecord(b, func(r Record) { found = found || Executes(r.Nr) })
+	return found
 }
 
 func eachRecord(b []byte, do func(Record)) {

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ func TestLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]uint64{
-		"RW_REGION": Region, "RW_UNTRACED_OFF": UntracedOff, "RW_TRACED_OFF": TracedOff,
+		"RW_REGION": Region, "RW_UNTRACED_OFF": UntracedOff, "RW_TRACED_OFF": TracedOff, "RW_EXEC_OFF": ExecOff,
 		"RW_SLOT_SIZE": SlotSize, "RW_MAX_SLOTS": MaxSlots, "RW_RECORDS_OFF": RecordsOff,
 		"RW_SYS_REGISTER": SysRegister, "RW_SYS_DIVERGED": SysDiverged, "RW_ABORT": Abort,
 		"RW_MARKER_TRACED": MarkerTraced, "RW_MODE_RECORD": ModeRecord, "RW_MODE_REPLAY": ModeReplay, "RW_MODE_FREE": ModeFree,
@@ -68,22 +69,34 @@ func TestLibraryUpToDate(t *testing.T) {
 }
 
 // TestBufferedCallsAreEmulated checks every call the library may buffer
-// is one replay emulates: a buffered call never reaches the replayer, so
-// it must not be one that replay has to execute.
+// is one replay emulates, unless the library makes it again in replay
+// (executes): a buffered call never reaches the replayer, so one the
+// replayer would run must be run by the library.
 func TestBufferedCallsAreEmulated(t *testing.T) {
 	src, err := os.ReadFile("csrc/preload.c")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body := string(src)
-	start := strings.Index(body, "static int classify(")
-	end := strings.Index(body[start:], "\n}\n")
-	if start < 0 || end < 0 {
-		t.Fatal("classify not found in preload.c")
+	cases := func(fn string) []string {
+		start := strings.Index(body, "static int "+fn+"(")
+		if start < 0 {
+			t.Fatalf("%s not found in preload.c", fn)
+		}
+		end := strings.Index(body[start:], "\n}\n")
+		var names []string
+		for _, m := range regexp.MustCompile(`case __NR_(\w+):`).FindAllStringSubmatch(body[start:start+end], -1) {
+			names = append(names, m[1])
+		}
+		return names
 	}
-	names := regexp.MustCompile(`case __NR_(\w+):`).FindAllStringSubmatch(body[start:start+end], -1)
-	if len(names) < 40 {
-		t.Fatalf("found only %d calls in classify", len(names))
+	executed := map[string]bool{}
+	for _, name := range cases("executes") {
+		executed[name] = true
+	}
+	names := cases("classify")
+	if len(names) < 40 || len(executed) == 0 {
+		t.Fatalf("found only %d calls in classify, %d in executes", len(names), len(executed))
 	}
 	byName := map[string]*arch.Syscall{}
 	for nr := uint64(0); nr < 512; nr++ {
@@ -91,15 +104,27 @@ func TestBufferedCallsAreEmulated(t *testing.T) {
 			byName[sc.Name] = sc
 		}
 	}
-	for _, m := range names {
-		name := m[1]
+	for _, name := range names {
 		sc := byName[name]
 		if sc == nil {
 			t.Errorf("%s: unknown to arch", name)
 			continue
 		}
-		if sc.Policy != arch.Emulate {
-			t.Errorf("%s: buffered, but replay must %v it", name, sc.Policy)
+		want := arch.Emulate
+		if executed[name] {
+			want = arch.Execute
+		}
+		if sc.Policy != want {
+			t.Errorf("%s: buffered as a call replay must %v, but arch says %v", name, want, sc.Policy)
+		}
+		delete(executed, name)
+	}
+	for name := range executed {
+		t.Errorf("%s: executes lists it, classify does not", name)
+	}
+	for nr := uint32(0); nr < 512; nr++ {
+		if sc := byName[arch.SyscallName(uint64(nr))]; sc != nil && Executes(nr) != slices.Contains(cases("executes"), sc.Name) {
+			t.Errorf("%s: preload.Executes and executes in preload.c disagree", sc.Name)
 		}
 	}
 }

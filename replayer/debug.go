@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"rewind/arch"
+	"rewind/preload"
 	"rewind/trace"
 	"rewind/tracee"
 )
@@ -369,7 +370,9 @@ func (s *Session) StepInsn() (Stopped, error) {
 		return Stopped{}, err
 	}
 	code := make([]byte, 2)
-	if _, err := s.ReadMemory(regs.Rip, code); err == nil && bytes.Equal(code, arch.InsnSyscall) {
+	// The syscall buffer library's exec site runs for real (runLibraryCall).
+	atExecSite := regs.Rip+uint64(len(arch.InsnSyscall)) == preload.ExecIP
+	if _, err := s.ReadMemory(regs.Rip, code); err == nil && bytes.Equal(code, arch.InsnSyscall) && !atExecSite {
 		f, err := s.peek()
 		if err != nil {
 			return Stopped{}, err

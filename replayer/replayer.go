@@ -360,6 +360,9 @@ func (s *Session) Step() error {
 // buffered loads the calls a thread made through the syscall buffer into
 // its slot, where the library takes their results from.
 func (s *Session) buffered(f *trace.Frame) error {
+	if len(f.Mem) == 2 && preload.AnyExecuted(f.Mem[1].Data) {
+		s.tasks[s.cur].runsCalls = true
+	}
 	return s.writeFrameMem(s.t, f, "loading the syscall buffer")
 }
 
@@ -425,6 +428,12 @@ func (s *Session) resume(first bool) (unix.WaitStatus, error) {
 		if ws.Stopped() && ws.StopSignal() == unix.SIGCHLD && s.notRecorded() {
 			continue
 		}
+		if ran, err := s.runLibraryCall(ws); ran || err != nil {
+			if err != nil {
+				return ws, err
+			}
+			continue
+		}
 		if ws.Stopped() && isStopSignal(ws.StopSignal()) && s.groupStop() {
 			continue // the recording went on through it too
 		}
@@ -458,6 +467,20 @@ func (s *Session) resume(first bool) (unix.WaitStatus, error) {
 		}
 		return ws, nil
 	}
+}
+
+// runLibraryCall runs a call the syscall buffer library makes again in
+// replay (at preload.ExecIP: signal actions, anonymous memory), if the
+// thread stopped at one; the library checks its result.
+func (s *Session) runLibraryCall(ws unix.WaitStatus) (bool, error) {
+	if !ws.Stopped() || ws.StopSignal() != tracee.StopSyscall {
+		return false, nil
+	}
+	regs, err := s.t.Regs()
+	if err != nil || regs.Rip != preload.ExecIP {
+		return false, err
+	}
+	return true, s.t.RunCall(regs)
 }
 
 func isStopSignal(sig unix.Signal) bool {
@@ -513,6 +536,9 @@ func (s *Session) describeStop(ws unix.WaitStatus) string {
 				d = fmt.Sprintf("syscall %s at %#x", arch.SyscallName(r.Orig_rax), r.Rip)
 				if r.Orig_rax == arch.SysRewindDiverged {
 					d = fmt.Sprintf("%s through the syscall buffer where the recording has %s", arch.SyscallName(r.Rdi), bufferedName(r.Rsi))
+					if r.Rdi == r.Rsi {
+						d = fmt.Sprintf("%s through the syscall buffer returned %d, the recording %d", arch.SyscallName(r.Rdi), int64(r.Rdx), int64(r.R10))
+					}
 				}
 			}
 		} else if r, err := s.t.Regs(); err == nil {
@@ -606,7 +632,8 @@ func (s *Session) syscall(f *trace.Frame) error {
 	} else {
 		// An emulated call the kernel skips by itself has no exit stop,
 		// unless it may install a signal mask to wait under (tempMask).
-		s.skipNext = emulate && !mayWaitMasked(f)
+		s.skipNext = emulate && !mayWaitMasked(f) && !tk.runsCalls
+		tk.runsCalls = false
 		var err error
 		regs, err = s.expectStopFirst(f, tracee.StopSyscall, "entry to "+name, &f.Regs, true)
 		skipped := s.skipNext

@@ -34,6 +34,11 @@ type task struct {
 	// a temporary signal mask, runs as rt_sigsuspend until the signal.
 	suspended *trace.Frame
 	saved     unix.PtraceRegs
+	// runsCalls: the buffered calls loaded for the thread hold ones the
+	// library makes again, which the replayer runs (runLibraryCall): the
+	// thread is not resumed with PTRACE_SYSEMU, whose skipped call would
+	// have to be entered again, three stops more.
+	runsCalls bool
 	// restartAs: the call, interrupted, that the kernel makes again if
 	// no signal handler runs before the thread's next frame.
 	restartAs *uint64

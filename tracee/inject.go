@@ -134,6 +134,17 @@ func (t *Proc) Reenter(e unix.PtraceRegs) error {
 	return nil
 }
 
+// RunCall runs the call at whose entry t stopped, e its registers there,
+// to its exit stop, also when the kernel was to skip it (Sysemu).
+func (t *Proc) RunCall(e unix.PtraceRegs) error {
+	if t.atEmuEntry {
+		if err := t.Reenter(e); err != nil {
+			return err
+		}
+	}
+	return t.toSyscallStop(fmt.Sprintf("running syscall %d", e.Orig_rax))
+}
+
 // PreEntry turns the registers of a syscall-entry stop into those of the
 // moment before: at the syscall instruction, the number in rax.
 func PreEntry(e unix.PtraceRegs) unix.PtraceRegs {

@@ -3,13 +3,14 @@
 #define RW_REGION 0x6f7e00000000UL      // the code page, then the buffer slots
 #define RW_UNTRACED_OFF 0                // syscall; ret: lets calls through
 #define RW_TRACED_OFF 8                  // syscall; ret: stops like any other
+#define RW_EXEC_OFF 16                   // syscall; ret: replay runs the calls made there
 #define RW_SLOTS (RW_REGION + 0x100000)  // one buffer slot per thread
 #define RW_SLOT_SIZE 0x120000
 #define RW_MAX_SLOTS 1024
 #define RW_STACK_TOP 0x11000             // rw_handle's stack: below this offset
 #define RW_RECORDS_OFF 0x11000           // the records
 #define RW_SYS_REGISTER 0x525701         // register a slot: (slot, size, text start, text end)
-#define RW_SYS_DIVERGED 0x525702         // replay left the recording: (nr, recorded nr)
+#define RW_SYS_DIVERGED 0x525702         // replay left the recording: (nr, recorded nr, result, recorded result)
 #define RW_ABORT 0x5257                  // result rewind gives an interrupted untraced call (negated)
 #define RW_MARKER_TRACED 0xffffffffu     // record: the call went traced
 #define RW_MODE_RECORD 1

@@ -227,6 +227,27 @@ struct iov {
 	uint64_t len;
 };
 
+#define MAP_FIXED 0x10
+#define MAP_SHARED 0x01
+
+// executes tells whether replay makes call nr again, at the code page's
+// exec site, instead of taking its result from the buffer: calls whose
+// effect on the kernel's state the replayed program needs (its signal
+// actions, its address space). Their results must be the recorded ones.
+// (preload.Executes has the same list.)
+static int executes(long nr) {
+	switch (nr) {
+	case __NR_rt_sigaction:
+	case __NR_mmap:
+	case __NR_munmap:
+	case __NR_mprotect:
+	case __NR_madvise:
+	case __NR_brk:
+		return 1;
+	}
+	return 0;
+}
+
 // classify tells whether call nr with args a may go through the buffer,
 // and bounds the bytes it writes. It depends only on the arguments and
 // memory the call does not change, so recording and replay agree. With a
@@ -239,6 +260,19 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 #define ARGS_OK(c) (any || (c))
 	*bound = 0;
 	switch (nr) {
+	case __NR_rt_sigaction:
+		*bound = 32; // the old action: handler, flags, restorer, mask
+		return ARGS_OK(a[3] == 8);
+	case __NR_mmap: // anonymous memory; replay maps it at the recorded address
+		return ARGS_OK(a[3] & MAP_ANONYMOUS);
+	case __NR_munmap:
+	case __NR_mprotect:
+	case __NR_madvise:
+	case __NR_brk:
+		return 1;
+	case __NR_prlimit64:
+		*bound = 16;
+		return 1;
 	case __NR_write:
 	case __NR_pwrite64:
 	case __NR_writev:
@@ -523,6 +557,14 @@ static int spans(long nr, const long *a, long ret, struct span *s) {
 		if (ret == 0 && (a[1] == 5 || a[1] == 36))
 			OUT(a[2], 32);
 		break;
+	case __NR_rt_sigaction:
+		if (ret == 0)
+			OUT(a[2], 32);
+		break;
+	case __NR_prlimit64:
+		if (ret == 0)
+			OUT(a[3], 16);
+		break;
 	}
 #undef OUT
 	return n;
@@ -553,8 +595,8 @@ static long marker(struct hdr *h) {
 }
 
 // diverged tells rewind that replay left the recording; it reports it.
-static long diverged(long nr, long want) {
-	traced(RW_SYS_DIVERGED, nr, want, 0, 0, 0, 0);
+static long diverged(long nr, long want, long ret, long want_ret) {
+	traced(RW_SYS_DIVERGED, nr, want, ret, want_ret, 0, 0);
 	return 1;
 }
 
@@ -594,21 +636,31 @@ HIDDEN long rw_handle(long *regs) {
 	}
 	if (h->mode == RW_MODE_REPLAY) {
 		if (h->cursor + sizeof(struct rec) > h->used)
-			return diverged(nr, -1);
+			return diverged(nr, -1, 0, 0);
 		struct rec *r = (struct rec *)(recs + h->cursor);
 		if (r->nr == RW_MARKER_TRACED) {
 			h->cursor += sizeof *r;
 			return 1;
 		}
 		if (r->nr != (uint32_t)nr)
-			return diverged(nr, r->nr);
+			return diverged(nr, r->nr, 0, 0);
+		if (executes(nr) && !is_err(r->ret) && !(nr == __NR_rt_sigaction && a[1] == 0)) {
+			long b[6] = {a[0], a[1], a[2], a[3], a[4], a[5]};
+			if (nr == __NR_mmap && !(b[3] & MAP_FIXED)) {
+				b[0] = r->ret; // where the recording got it
+				b[3] |= MAP_FIXED_NOREPLACE;
+			}
+			long ret = page_call(RW_REGION + RW_EXEC_OFF, nr, b[0], b[1], b[2], b[3], b[4], b[5]);
+			if (ret != r->ret)
+				return diverged(nr, r->nr, ret, r->ret);
+		}
 		const char *data = (const char *)(r + 1);
 		uint64_t len = 0;
 		int n = spans(nr, a, r->ret, s);
 		for (int i = 0; i < n; i++)
 			len += s[i].len;
 		if (len != r->len)
-			return diverged(nr, r->nr);
+			return diverged(nr, r->nr, 0, 0);
 		len = 0;
 		for (int i = 0; i < n; i++) {
 			memcpy((void *)s[i].addr, data + len, s[i].len);
@@ -911,6 +963,7 @@ static int map_code_page(void) {
 	static const uint8_t site[] = {0x0f, 0x05, 0xc3}; // syscall; ret
 	memcpy((uint8_t *)RW_REGION + RW_UNTRACED_OFF, site, sizeof site);
 	memcpy((uint8_t *)RW_REGION + RW_TRACED_OFF, site, sizeof site);
+	memcpy((uint8_t *)RW_REGION + RW_EXEC_OFF, site, sizeof site);
 	return sys6(__NR_mprotect, RW_REGION, 4096, PROT_READ | PROT_EXEC, 0, 0, 0) == 0;
 }
 
