@@ -13,6 +13,7 @@ const (
 	UntracedOff  = 0              // syscall; ret: lets calls through
 	TracedOff    = 8              // syscall; ret: stops like any other
 	ExecOff      = 16             // syscall; ret: replay runs the calls made there
+	TrapOff      = 24             // int3: the end of Start's run
 	Slots        = Region + 0x100000
 	SlotSize     = 0x120000
 	MaxSlots     = 1024

@@ -21,7 +21,7 @@ func TestLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]uint64{
-		"RW_REGION": Region, "RW_UNTRACED_OFF": UntracedOff, "RW_TRACED_OFF": TracedOff, "RW_EXEC_OFF": ExecOff,
+		"RW_REGION": Region, "RW_UNTRACED_OFF": UntracedOff, "RW_TRACED_OFF": TracedOff, "RW_EXEC_OFF": ExecOff, "RW_TRAP_OFF": TrapOff,
 		"RW_SLOT_SIZE": SlotSize, "RW_MAX_SLOTS": MaxSlots, "RW_RECORDS_OFF": RecordsOff,
 		"RW_SYS_REGISTER": SysRegister, "RW_SYS_DIVERGED": SysDiverged, "RW_ABORT": Abort,
 		"RW_MARKER_TRACED": MarkerTraced, "RW_MODE_RECORD": ModeRecord, "RW_MODE_REPLAY": ModeReplay, "RW_MODE_FREE": ModeFree,

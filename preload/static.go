@@ -11,9 +11,10 @@ import (
 )
 
 // StaticLibrary is the library's static variant (csrc/preload.c built with
-// -DRW_STATIC), which rewind loads itself into a program that has no
-// dynamic linker, such as a Go program, so that its calls are buffered
-// too. It finds a thread's slot through %gs instead of TLS.
+// -DRW_STATIC), which rewind loads itself into every program it starts
+// (Start): it buffers the calls of the dynamic linker, of programs that
+// have none (Go's), and of libc (librewind_preload asks it to patch
+// libc). It finds a thread's slot through %gs instead of TLS.
 //
 //go:embed librewind_static.so
 var StaticLibrary []byte
@@ -22,10 +23,11 @@ var StaticLibrary []byte
 // memory digests leave out.
 const StaticBase = Region + 0x10000
 
-// Process is what loading needs of a stopped tracee.
+// Process is what loading needs of a stopped tracee (a *tracee.Proc).
 type Process interface {
 	Inject(nr uint64, args ...uint64) (int64, error)
 	WriteMem(addr uint64, data []byte) error
+	RunFunction(regs unix.PtraceRegs, trap uint64, onCall func(*unix.PtraceRegs) (bool, int64, error)) (unix.PtraceRegs, error)
 }
 
 type staticImage struct {
@@ -66,28 +68,31 @@ var static = sync.OnceValues(func() (*staticImage, error) {
 	return img, nil
 })
 
-// LoadStatic maps the static variant into p, stopped just after an exec
-// of a program without a dynamic linker, and points regs (the thread's,
-// at the program's entry) at its start, which sets the buffer up and
-// then enters the program as exec left it; text is the program's
-// executable mapping, whose syscall sites it patches. Recording and
-// replay load it alike: the library's own set-up calls are recorded.
-func LoadStatic(p Process, regs *unix.PtraceRegs, text [2]uint64) error {
+// Start loads the static variant into p, stopped just after an exec with
+// registers regs, and runs its set-up: the code page, the thread's slot
+// (register answers the registration, as the recorder or replay does),
+// the filter, and the patching of text, the executable mapping the exec
+// starts in (the dynamic linker, or, with program set, a static program,
+// whose generic sites are patched too). It returns the
+// thread's %gs base after it, which points at its slot; the thread's
+// other registers are to be put back. Recording and replay run it alike,
+// before the exec's frame, which the debugger sees as the program's start.
+func Start(p Process, regs unix.PtraceRegs, text [2]uint64, program bool, register func(*unix.PtraceRegs) (int64, error)) (uint64, error) {
 	img, err := static()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	const anon = unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED_NOREPLACE
 	r, err := p.Inject(unix.SYS_MMAP, StaticBase, img.size, unix.PROT_READ|unix.PROT_WRITE, anon, ^uint64(0), 0)
 	if err != nil || uint64(r) != StaticBase {
-		return fmt.Errorf("mapping the static syscall buffer library: %v", errOr(err, r))
+		return 0, fmt.Errorf("mapping the static syscall buffer library: %v", errOr(err, r))
 	}
 	for _, s := range img.segs {
 		if s.Filesz == 0 {
 			continue
 		}
 		if err := p.WriteMem(StaticBase+s.Vaddr, img.content[s.Off:s.Off+s.Filesz]); err != nil {
-			return fmt.Errorf("writing the static syscall buffer library: %w", err)
+			return 0, fmt.Errorf("writing the static syscall buffer library: %w", err)
 		}
 	}
 	for _, s := range img.segs {
@@ -103,12 +108,25 @@ func LoadStatic(p Process, regs *unix.PtraceRegs, text [2]uint64) error {
 		}
 		start, end := s.Vaddr&^4095, (s.Vaddr+s.Memsz+4095)&^4095
 		if r, err := p.Inject(unix.SYS_MPROTECT, StaticBase+start, end-start, prot); err != nil || r != 0 {
-			return fmt.Errorf("protecting the static syscall buffer library: %v", errOr(err, r))
+			return 0, fmt.Errorf("protecting the static syscall buffer library: %v", errOr(err, r))
 		}
 	}
-	regs.R12, regs.R13, regs.R14 = regs.Rip, text[0], text[1]
-	regs.Rip = img.start
-	return nil
+	run := regs
+	run.Rip, run.R12, run.R13, run.R14, run.R15 = img.start, Region+TrapOff, text[0], text[1], 0
+	if program {
+		run.R15 = 1 // every generic syscall site is patched
+	}
+	after, err := p.RunFunction(run, Region+TrapOff, func(e *unix.PtraceRegs) (bool, int64, error) {
+		if e.Orig_rax != SysRegister {
+			return false, 0, nil
+		}
+		res, err := register(e)
+		return true, res, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("setting up the syscall buffer: %w", err)
+	}
+	return after.Gs_base, nil
 }
 
 // NewThreadGS returns the %gs base a new thread of a process running the
@@ -121,12 +139,6 @@ func NewThreadGS(gs uint64) (uint64, bool) {
 		return 0, false
 	}
 	return img.noSlot, true
-}
-
-// StaticStart tells whether pc is where LoadStatic starts a program.
-func StaticStart(pc uint64) bool {
-	img, err := static()
-	return err == nil && pc == img.start
 }
 
 func errOr(err error, r int64) error {

@@ -98,26 +98,46 @@ func (t *task) inLibrary(pc uint64) bool {
 	return preload.InRegion(pc) || pc >= t.buf.text[0] && pc < t.buf.text[1]
 }
 
-// register handles the library's registration of a thread's slot: the
-// call returns 1 when rewind's filter already applies to the thread (the
-// library then does not install it), else 0, and replay writes the slot's
-// header for replay mode.
+// register handles the library's registration of a thread's slot (a
+// traced call): replay writes the slot's header for replay mode.
 func (r *recording) register(t *task, f *trace.Frame) error {
-	slot := t.entry.Rdi
-	if t.entry.Rsi != preload.SlotSize || !preload.InRegion(slot) {
-		return fmt.Errorf("the syscall buffer library registered a slot at %#x of %#x bytes", slot, t.entry.Rsi)
+	res, err := r.registerSlot(t, &t.entry)
+	if err != nil {
+		return err
 	}
-	t.buf.slot, t.buf.text = slot, [2]uint64{t.entry.Rdx, t.entry.R10}
+	hdr := preload.Header{Mode: preload.ModeReplay, Cap: preload.SlotSize - preload.RecordsOff}
+	f.Result, f.Mem = res, []trace.MemWrite{{Addr: t.entry.Rdi, Data: hdr.Encode()}}
+	return nil
+}
+
+// registerSlot registers the slot the library asks to register with
+// registers e for thread t and writes its header for recording. The call
+// returns 1 when rewind's filter already applies to the thread (the
+// library then does not install it), else 0.
+func (r *recording) registerSlot(t *task, e *unix.PtraceRegs) (int64, error) {
+	slot := e.Rdi
+	if e.Rsi != preload.SlotSize || !preload.InRegion(slot) {
+		return 0, fmt.Errorf("the syscall buffer library registered a slot at %#x of %#x bytes", slot, e.Rsi)
+	}
+	t.buf.slot, t.buf.text = slot, [2]uint64{e.Rdx, e.R10}
 	hdr := preload.Header{Mode: preload.ModeRecord, Cap: preload.SlotSize - preload.RecordsOff}
 	if err := t.WriteMem(slot, hdr.Encode()); err != nil {
-		return fmt.Errorf("the syscall buffer: %w", err)
+		return 0, fmt.Errorf("the syscall buffer: %w", err)
 	}
-	hdr.Mode = preload.ModeReplay
-	f.Result, f.Mem = 0, []trace.MemWrite{{Addr: slot, Data: hdr.Encode()}}
 	if t.buf.filtered {
-		f.Result = 1
+		return 1, nil
 	}
-	return nil
+	return 0, nil
+}
+
+// filtered notes that rewind's filter applies to every thread of process
+// tgid (installed with TSYNC).
+func (r *recording) filtered(tgid int) {
+	for _, o := range r.tasks {
+		if o.tgid == tgid {
+			o.buf.filtered = true
+		}
+	}
 }
 
 // flush writes the calls t made through its buffer since its last frame,

@@ -33,7 +33,8 @@ func (r *recording) captureExec(task *task) (*trace.Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.loadStaticBuffer(t, &regs, maps); err != nil {
+	preloaded, err := r.startBuffer(task, &regs, maps)
+	if err != nil {
 		return nil, err
 	}
 	stack := tracee.FindMapping(maps, regs.Rsp)
@@ -54,6 +55,9 @@ func (r *recording) captureExec(task *task) (*trace.Frame, error) {
 	}
 	f := &trace.Frame{Kind: trace.KindExec, Tid: int32(t.Pid), Regs: regs, Exe: exe, ExeFile: exeFile,
 		Mem: []trace.MemWrite{{Addr: regs.Rsp, Data: img}}}
+	if preloaded {
+		f.Flags |= trace.FlagPreloaded
+	}
 	seen := map[string]bool{exe: true}
 	for _, m := range maps {
 		if m.Inode == 0 || seen[m.Path] || m.Path == "" || m.Path[0] != '/' {
@@ -69,23 +73,34 @@ func (r *recording) captureExec(task *task) (*trace.Frame, error) {
 	return f, nil
 }
 
-// loadStaticBuffer gives a program without a dynamic linker (the image
-// starts in its own text), which LD_PRELOAD cannot reach, the syscall
-// buffer's static variant: its start, recorded as the exec's registers,
-// sets the buffer up and enters the program.
-func (r *recording) loadStaticBuffer(t *tracee.Proc, regs *unix.PtraceRegs, maps []tracee.Mapping) error {
-	if r.opts.NoSyscallBuffer {
-		return nil
-	}
+// startBuffer runs the set-up of the syscall buffer's static variant
+// (preload.Start) in t, just after an exec with registers regs: it patches
+// the code the exec starts in (the dynamic linker, or a static program)
+// and takes the thread's slot. It returns whether it ran; regs get the
+// thread's %gs base after it.
+func (r *recording) startBuffer(t *task, regs *unix.PtraceRegs, maps []tracee.Mapping) (bool, error) {
 	text := tracee.FindMapping(maps, regs.Rip)
+	if r.opts.NoSyscallBuffer || text == nil {
+		return false, nil
+	}
 	exe, err := readlinkProc(t.Pid, "exe")
-	if err != nil || text == nil || text.Path != exe {
-		return err
+	if err != nil {
+		return false, err
 	}
-	if err := preload.LoadStatic(t, regs, [2]uint64{text.Start, text.End}); err != nil {
-		return err
+	gs, err := preload.Start(t.Proc, *regs, [2]uint64{text.Start, text.End}, text.Path == exe, func(e *unix.PtraceRegs) (int64, error) {
+		return r.registerSlot(t, e)
+	})
+	if err != nil {
+		return false, err
 	}
-	return t.SetRegs(regs)
+	regs.Gs_base = gs
+	if err := t.SetRegs(regs); err != nil {
+		return false, err
+	}
+	if tracee.SeccompFiltered(t.Pid) {
+		r.filtered(t.tgid)
+	}
+	return true, nil
 }
 
 // hideVDSO turns AT_SYSINFO_EHDR in the auxv into AT_IGNORE, so libc and

@@ -266,12 +266,7 @@ func (r *recording) syscallExit(t *task) error {
 			return err
 		}
 	case sc.Nr == unix.SYS_SECCOMP && f.Result == 0:
-		// rewind's filter, for every thread of the process (TSYNC).
-		for _, o := range r.tasks {
-			if o.tgid == t.tgid {
-				o.buf.filtered = true
-			}
-		}
+		r.filtered(t.tgid) // rewind's filter, for every thread (TSYNC)
 	}
 	const errRestartBlock = -516 // ERESTART_RESTARTBLOCK: may resume as restart_syscall
 	if f.Result == errRestartBlock && sc.Nr != arch.SysRestartSyscall {

@@ -119,6 +119,11 @@ type Session struct {
 // Open starts replaying the trace in dir: it checks the trace and the
 // host, and starts the program stopped at its first instruction.
 func Open(dir string, opts Options) (*Session, error) {
+	// Absolute: the program runs in the recording's directory and opens
+	// the trace's copies of files itself.
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
 	r, err := trace.Open(dir)
 	if err != nil {
 		return nil, err
@@ -243,11 +248,8 @@ func (s *Session) applyExec(f *trace.Frame) error {
 	if err := s.clearBelowStack(f); err != nil {
 		return err
 	}
-	if preload.StaticStart(f.Regs.Rip) {
-		// The recording loaded the buffer's static variant here; its
-		// start is in the recorded registers.
-		var regs unix.PtraceRegs
-		if err := preload.LoadStatic(s.t, &regs, [2]uint64{}); err != nil {
+	if f.Flags&trace.FlagPreloaded != 0 {
+		if err := s.startBuffer(f); err != nil {
 			return err
 		}
 	}
@@ -273,6 +275,33 @@ func (s *Session) applyExec(f *trace.Frame) error {
 		s.files[m.Path] = s.r.File(m.File)
 	}
 	return s.t.SetRegs(&f.Regs)
+}
+
+// startBuffer runs the set-up of the syscall buffer's static variant, as
+// the recording did at exec f (preload.Start); the registration of the
+// thread's slot answers that the filter applies, which replay never
+// installs, and writes the slot's header for replay.
+func (s *Session) startBuffer(f *trace.Frame) error {
+	maps, err := tracee.ReadMaps(s.t.Pid)
+	if err != nil {
+		return err
+	}
+	text := tracee.FindMapping(maps, f.Regs.Rip)
+	if text == nil {
+		return s.diverged(f, "the exec's entry is not mapped", fmt.Sprintf("%#x", f.Regs.Rip), "")
+	}
+	regs := f.Regs
+	regs.Gs_base = 0 // as exec left it; the frame has it as the set-up left it
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", s.t.Pid))
+	if err != nil {
+		return err
+	}
+	program := text.Path == exe // a static program
+	_, err = preload.Start(s.t, regs, [2]uint64{text.Start, text.End}, program, func(e *unix.PtraceRegs) (int64, error) {
+		hdr := preload.Header{Mode: preload.ModeReplay, Cap: preload.SlotSize - preload.RecordsOff}
+		return 1, s.t.WriteMem(e.Rdi, hdr.Encode())
+	})
+	return err
 }
 
 func sameFile(a, b string) error {

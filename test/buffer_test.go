@@ -86,7 +86,7 @@ func bufferedCalls(t *testing.T, dir string) int {
 // TestSyscallBufferRelativeTrace records, into a trace named by a relative
 // path, a shell that changes directory before it runs a child: the child
 // must still find the syscall buffer library (ld.so would complain on
-// stderr) and the recording replay exactly.
+// stderr) and the recording replay exactly, also named by that path.
 func TestSyscallBufferRelativeTrace(t *testing.T) {
 	Require(t, "ptrace")
 	work := t.TempDir()
@@ -95,4 +95,9 @@ func TestSyscallBufferRelativeTrace(t *testing.T) {
 		t.Fatalf("record: %s", rec)
 	}
 	checkReplay(t, 1, filepath.Join(work, "trace"), rec)
+	// Replayed by its relative name too: the program runs in the
+	// recording's directory, and opens the trace's copies itself.
+	if rep := Run(t, work, nil, Rewind(t), "replay", "-a", "trace"); rep.Code != 0 || !bytes.Equal(rep.Stdout, rec.Stdout) {
+		t.Errorf("replay by a relative name: %s", rep)
+	}
 }

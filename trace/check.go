@@ -134,7 +134,7 @@ type orderCheck struct {
 	restart map[int32]bool
 }
 
-const knownFlags = FlagRestart | FlagSyncSignal | FlagDisabled | FlagStdout | FlagStderr | FlagThread
+const knownFlags = FlagRestart | FlagSyncSignal | FlagDisabled | FlagStdout | FlagStderr | FlagThread | FlagPreloaded
 
 func (o *orderCheck) frame(n int64, f *Frame) error {
 	if n == 0 && f.Kind != KindExec {

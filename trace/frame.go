@@ -74,6 +74,10 @@ const (
 	FlagStderr
 	// FlagThread: a KindExit ends one thread, not its process.
 	FlagThread
+	// FlagPreloaded: at this exec the recorder loaded the syscall
+	// buffer's static variant and ran its set-up (preload.Start); replay
+	// does the same before putting back the registers.
+	FlagPreloaded
 )
 
 // MemWrite is memory the kernel (or rewind) wrote into the tracee.

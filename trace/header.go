@@ -11,10 +11,13 @@ import (
 )
 
 // FormatVersion is the version of the trace format this package writes.
-const FormatVersion = 4
+// Version 5 marks execs where the syscall buffer's static variant was set
+// up (FlagPreloaded): a replayer that ignored it would diverge there.
+const FormatVersion = 5
 
 // oldestReadable is the oldest format version this package still reads:
-// version 3 lacks only the enter frame's memory writes.
+// version 3 lacks only the enter frame's memory writes, version 4 only
+// FlagPreloaded.
 const oldestReadable = 3
 
 // File names inside a trace directory.

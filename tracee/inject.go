@@ -307,3 +307,51 @@ func (t *Proc) resumeSyscall() (unix.WaitStatus, error) {
 		}
 	}
 }
+
+// RunFunction runs code in t, stopped, from the registers regs until it
+// executes the int3 at trap, and returns the registers there. Its
+// syscalls run, except those onCall, given a call's entry registers,
+// answers itself (emulated, with its result): the tracer's part of a
+// protocol with the code run.
+func (t *Proc) RunFunction(regs unix.PtraceRegs, trap uint64, onCall func(*unix.PtraceRegs) (bool, int64, error)) (unix.PtraceRegs, error) {
+	if err := t.SetRegs(&regs); err != nil {
+		return regs, err
+	}
+	for {
+		ws, err := t.resumeSyscall()
+		if err != nil {
+			return regs, err
+		}
+		if regs, err = t.Regs(); err != nil {
+			return regs, err
+		}
+		switch {
+		case ws.Stopped() && ws.StopSignal() == unix.SIGTRAP && ws.TrapCause() == 0 && regs.Rip == trap+1:
+			return regs, nil
+		case !ws.Stopped() || ws.StopSignal() != StopSyscall:
+			return regs, fmt.Errorf("running code at %#x: unexpected %s at %#x", regs.Rip, describe(ws), regs.Rip)
+		}
+		emulated, result, err := onCall(&regs)
+		if err != nil {
+			return regs, err
+		}
+		if emulated {
+			regs.Orig_rax = ^uint64(0) // skipped
+			if err := t.SetRegs(&regs); err != nil {
+				return regs, err
+			}
+		}
+		if err := t.toSyscallStop("running code: a syscall's exit"); err != nil {
+			return regs, err
+		}
+		if emulated {
+			if regs, err = t.Regs(); err != nil {
+				return regs, err
+			}
+			regs.Rax = uint64(result)
+			if err := t.SetRegs(&regs); err != nil {
+				return regs, err
+			}
+		}
+	}
+}

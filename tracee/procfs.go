@@ -84,3 +84,9 @@ func WaitZombie(tid int) error {
 	}
 	return fmt.Errorf("thread %d does not finish its exit", tid)
 }
+
+// SeccompFiltered tells whether a seccomp filter applies to thread tid.
+func SeccompFiltered(tid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	return err == nil && strings.Contains(string(data), "\nSeccomp:\t2\n")
+}

@@ -4,6 +4,8 @@
 #define RW_UNTRACED_OFF 0                // syscall; ret: lets calls through
 #define RW_TRACED_OFF 8                  // syscall; ret: stops like any other
 #define RW_EXEC_OFF 16                   // syscall; ret: replay runs the calls made there
+#define RW_TRAP_OFF 24                   // int3: where rewind's run of the static variant's set-up ends
+#define RW_PATCH_OFF 32                  // the static variant's rw_patch, for librewind_preload (0: none)
 #define RW_SLOTS (RW_REGION + 0x100000)  // one buffer slot per thread
 #define RW_SLOT_SIZE 0x120000
 #define RW_MAX_SLOTS 1024
@@ -17,8 +19,8 @@
 #define RW_MODE_REPLAY 2
 #define RW_MODE_FREE 3                   // written by rewind when the slot's thread ended
 // The static variant (librewind_static.so), which rewind loads itself into
-// programs without a dynamic linker, finds a thread's slot through %gs:
-// %gs points at a thread block, the slot itself or one without a slot.
+// every program it starts, finds a thread's slot through %gs: %gs points
+// at a thread block, the slot itself or one without a slot.
 #define RW_STATIC_BASE (RW_REGION + 0x10000) // where rewind loads it
 #define RW_BLOCK_SLOT 64                     // a thread block: its slot (0: none yet)
 #define RW_BLOCK_STACK 72                    // and the top of rw_handle's stack (0: none yet)

@@ -33,6 +33,7 @@
 #define PR_SET_NO_NEW_PRIVS 38
 #define PR_GET_SECCOMP 21
 #define EEXIST 17
+#define EINTR 4
 
 #define HIDDEN __attribute__((visibility("hidden")))
 
@@ -99,7 +100,7 @@ static long page_call(uintptr_t site, long n, long a, long b, long c, long d, lo
 // ---- this thread's slot ----
 
 #ifdef RW_STATIC
-#define STATIC 1
+#define STATIC 1 // the static variant
 // The static variant runs where the program owns %fs (a Go runtime, a
 // static libc) and there is no TLS of ours: %gs points at this thread's
 // block (layout.h). rewind points a new thread's %gs at rw_noslot; a
@@ -248,6 +249,16 @@ static int executes(long nr) {
 	return 0;
 }
 
+struct timespec64 {
+	int64_t sec, nsec;
+};
+
+// short_sleep tells whether the time at p is 200 µs at most.
+static int short_sleep(long p) {
+	const struct timespec64 *t = (const struct timespec64 *)p;
+	return t && t->sec == 0 && t->nsec >= 0 && t->nsec <= 200000;
+}
+
 // classify tells whether call nr with args a may go through the buffer,
 // and bounds the bytes it writes. It depends only on the arguments and
 // memory the call does not change, so recording and replay agree. With a
@@ -342,7 +353,15 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 		return 1;
 	// Calls that wait (a timeout, a futex wait, a sleep) stay traced: the
 	// recorder sees them block within 50 µs there, against a millisecond
-	// of polling for a buffered call that blocks.
+	// of polling for a buffered call that blocks. A sleep of 200 µs at
+	// most is over long before (the Go runtime's sysmon and spinning
+	// threads sleep 3 to 20 µs, hundreds of times a second).
+	case __NR_nanosleep:
+		*bound = 16;
+		return ARGS_OK(short_sleep(a[0]));
+	case __NR_clock_nanosleep:
+		*bound = 16;
+		return ARGS_OK(a[1] == 0 && short_sleep(a[2])); // relative
 	case __NR_poll:
 		if (a[1] < 0 || a[1] > 4096 || a[2] != 0)
 			return 0;
@@ -563,6 +582,14 @@ static int spans(long nr, const long *a, long ret, struct span *s) {
 		break;
 	case __NR_prlimit64:
 		if (ret == 0)
+			OUT(a[3], 16);
+		break;
+	case __NR_nanosleep:
+		if (ret == -EINTR)
+			OUT(a[1], 16);
+		break;
+	case __NR_clock_nanosleep:
+		if (ret == -EINTR)
 			OUT(a[3], 16);
 		break;
 	}
@@ -788,7 +815,7 @@ static int likely_buffered(const uint8_t *p, const uint8_t *start) {
 // one to patch. After a mov the number is known: calls that never go
 // through the buffer are left alone, so they stop where libc makes them,
 // which debuggers show.
-static const struct pattern *site_at(const uint8_t *p, const uint8_t *start) {
+static const struct pattern *site_at(const uint8_t *p, const uint8_t *start, int generic) {
 	if (p[0] != 0x0f || p[1] != 0x05)
 		return 0;
 	if (p - 5 >= start && p[-5] == 0xb8)
@@ -797,8 +824,9 @@ static const struct pattern *site_at(const uint8_t *p, const uint8_t *start) {
 		return buffers_nr(*(const int32_t *)(p - 4)) ? &patterns[1] : 0;
 	// In libc, calls that rarely go through the buffer stay where libc
 	// makes them. A static program's generic sites (Go's Syscall6) make
-	// most of its calls: those are patched whatever comes before them.
-	if (!STATIC && !likely_buffered(p, start))
+	// most of its calls: with generic set, those are patched whatever
+	// comes before them.
+	if (!generic && !likely_buffered(p, start))
 		return 0;
 	for (unsigned i = 2; i < sizeof patterns / sizeof patterns[0]; i++) {
 		const struct pattern *pt = &patterns[i];
@@ -903,13 +931,13 @@ static uint8_t *find_syscall(uint8_t *p, uint8_t *end) {
 
 // patch replaces libc's syscall sites with jumps to stubs placed within
 // reach of a 32-bit jump.
-static void patch(struct range libc) {
+static void patch(struct range libc, int generic) {
 	static uint8_t *found[MAX_SITES];
 	static const struct pattern *kinds[MAX_SITES];
 	uint8_t *start = (uint8_t *)libc.start, *end = (uint8_t *)libc.end;
 	int sites = 0;
 	for (uint8_t *p = start; sites < MAX_SITES && (p = find_syscall(p, end)); p += 2) {
-		const struct pattern *pt = site_at(p, start);
+		const struct pattern *pt = site_at(p, start, generic);
 		if (pt) {
 			found[sites] = p;
 			kinds[sites++] = pt;
@@ -955,15 +983,28 @@ static void patch(struct range libc) {
 
 // ---- start-up ----
 
-// The code page: the untraced site, then the traced one.
-static int map_code_page(void) {
+static void rw_patch(uintptr_t start, uintptr_t end, int generic);
+
+// The code page: the untraced site, the traced one, the exec site, the
+// trap, and (static variant) rw_patch's address. It returns 1 when it
+// mapped the page, -EEXIST when the page was there (the static variant's),
+// else 0.
+static long map_code_page(void) {
 	long p = sys6(__NR_mmap, RW_REGION, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == -EEXIST)
+		return p;
 	if ((uintptr_t)p != RW_REGION)
 		return 0;
 	static const uint8_t site[] = {0x0f, 0x05, 0xc3}; // syscall; ret
-	memcpy((uint8_t *)RW_REGION + RW_UNTRACED_OFF, site, sizeof site);
-	memcpy((uint8_t *)RW_REGION + RW_TRACED_OFF, site, sizeof site);
-	memcpy((uint8_t *)RW_REGION + RW_EXEC_OFF, site, sizeof site);
+	uint8_t *page = (uint8_t *)RW_REGION;
+	memcpy(page + RW_UNTRACED_OFF, site, sizeof site);
+	memcpy(page + RW_TRACED_OFF, site, sizeof site);
+	memcpy(page + RW_EXEC_OFF, site, sizeof site);
+	page[RW_TRAP_OFF] = 0xcc;
+	if (STATIC) {
+		uintptr_t fn = (uintptr_t)rw_patch;
+		memcpy(page + RW_PATCH_OFF, &fn, sizeof fn);
+	}
 	return sys6(__NR_mprotect, RW_REGION, 4096, PROT_READ | PROT_EXEC, 0, 0, 0) == 0;
 }
 
@@ -989,18 +1030,24 @@ static void install_filter(void) {
 	traced(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, (long)&prog, 0, 0, 0);
 }
 
+// rw_patch patches the syscall sites of the text [start, end); generic:
+// also those whose call is not known (a static program's).
+static void rw_patch(uintptr_t start, uintptr_t end, int generic) { patch((struct range){start, end}, generic); }
+
 #ifdef RW_STATIC
-// rewind loads this variant itself, at RW_STATIC_BASE, into a program
-// that has no dynamic linker, and starts the program at rw_static_start
-// with the program's entry in r12 and its text in [r13, r14). It sets
-// everything up as rw_init does, then enters the program with the
-// registers as exec left them (all zero but the stack pointer).
+// rewind loads this variant itself, at RW_STATIC_BASE, into every program
+// it starts, just after exec, and runs rw_static_start with the code to
+// patch in [r13, r14) (the dynamic linker's text, or a static program's,
+// r15 then 1) and in r12 where to go at the end (the code page's trap): it sets up
+// the code page, this thread's slot and the filter as rw_init does, and
+// patches. librewind_preload, loaded later, has it patch libc too
+// (RW_PATCH_OFF). rewind then puts back the registers exec left.
 HIDDEN uintptr_t rw_exe_entry;
 extern const char __ehdr_start[];
 
-HIDDEN void rw_static_init(uintptr_t entry, uintptr_t start, uintptr_t end) {
+HIDDEN void rw_static_init(uintptr_t entry, uintptr_t start, uintptr_t end, int program) {
 	rw_exe_entry = entry;
-	if (!map_code_page())
+	if (map_code_page() != 1)
 		return;
 	struct range self = text((uintptr_t)__ehdr_start);
 	rw_text_start = self.start;
@@ -1010,7 +1057,7 @@ HIDDEN void rw_static_init(uintptr_t entry, uintptr_t start, uintptr_t end) {
 		return;
 	if (!rw_filtered)
 		install_filter();
-	patch((struct range){start, end});
+	rw_patch(start, end, program);
 }
 
 asm(".text\n"
@@ -1022,6 +1069,7 @@ asm(".text\n"
     "	mov %r12, %rdi\n"
     "	mov %r13, %rsi\n"
     "	mov %r14, %rdx\n"
+    "	mov %r15, %rcx\n"
     "	call rw_static_init\n"
     "	mov %rbx, %rsp\n"
     "	xor %eax, %eax\n"
@@ -1083,10 +1131,18 @@ static int find_objects(struct range *libc, struct range *self) {
 }
 
 __attribute__((constructor)) static void rw_init(void) {
-	if (!map_code_page())
-		return;
 	struct range libc = {0, 0}, self = {0, 0};
-	if (!find_objects(&libc, &self))
+	long mapped = map_code_page();
+	if (mapped == -EEXIST) {
+		// rewind loaded the static variant at exec: it has its slots
+		// and patched the dynamic linker; it patches libc too.
+		void (*patch_libc)(uintptr_t, uintptr_t, int);
+		memcpy(&patch_libc, (const char *)RW_REGION + RW_PATCH_OFF, sizeof patch_libc);
+		if (patch_libc && find_objects(&libc, &self))
+			patch_libc(libc.start, libc.end, 0);
+		return;
+	}
+	if (mapped != 1 || !find_objects(&libc, &self))
 		return;
 	rw_text_start = self.start;
 	rw_text_end = self.end;
@@ -1096,6 +1152,6 @@ __attribute__((constructor)) static void rw_init(void) {
 	}
 	if (!rw_filtered)
 		install_filter();
-	patch(libc);
+	patch(libc, 0);
 }
 #endif
