@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestStaticImage checks the static variant is what LoadStatic can load:
+// TestStaticImage checks the static variant is what Start can load:
 // nothing for a dynamic linker to do (no relocations, no TLS), its entry
 // and its slotless block inside it, and all of it below the slots.
 func TestStaticImage(t *testing.T) {

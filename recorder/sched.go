@@ -290,6 +290,10 @@ func (r *recording) resume(t *task) error {
 		t.clearFault = false
 		if tracee.Caught(t.Pid, t.sig) {
 			entered, err := r.enterHandler(t)
+			if err == unix.ESRCH {
+				t.state = exiting // killed meanwhile: its end is on the way
+				return nil
+			}
 			if err != nil {
 				return fmt.Errorf("delivering a signal to thread %d: %w", t.Pid, err)
 			}
