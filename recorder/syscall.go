@@ -13,6 +13,11 @@ import (
 	"rewind/tracee"
 )
 
+// archSetGS is arch_prctl's ARCH_SET_GS: the syscall buffer's static
+// variant finds a thread's slot through %gs (preload), so a program that
+// sets it (its own slot scheme, Wine) is recorded without the buffer.
+const archSetGS = 0x1001
+
 // unsupported lists calls rewind refuses to record, with the reason.
 var unsupported = map[uint64]string{
 	unix.SYS_SHMAT: "System V shared memory can be written by processes outside the recording",
@@ -45,6 +50,9 @@ func (r *recording) syscallEntry(t *task) error {
 	}
 	if why, ok := unsupported[nr]; ok {
 		return &UnsupportedError{Frame: r.w.Frames, What: fmt.Sprintf("the program called %s: %s", sc.Name, why)}
+	}
+	if nr == unix.SYS_ARCH_PRCTL && regs.Rdi == archSetGS && regs.Rip != preload.TracedIP && t.buf.slot != 0 {
+		return &UnsupportedError{Frame: r.w.Frames, What: "the program sets %gs (arch_prctl ARCH_SET_GS), which the syscall buffer uses; record it with -n (--no-syscall-buffer)"}
 	}
 	if sc.Policy == arch.Unsupported {
 		return &UnsupportedError{Frame: r.w.Frames, What: fmt.Sprintf("the program called %s, which rewind cannot record", sc.Name)}

@@ -101,3 +101,20 @@ func TestSyscallBufferRelativeTrace(t *testing.T) {
 		t.Errorf("replay by a relative name: %s", rep)
 	}
 }
+
+// TestSyscallBufferProgramSetsGS records a program that sets its own %gs
+// base, which the syscall buffer uses to find a thread's slot: with the
+// buffer rewind refuses it, naming the cause and -n; with -n it records
+// and replays.
+func TestSyscallBufferProgramSetsGS(t *testing.T) {
+	Require(t, "ptrace")
+	prog := Build(t, "setgs")
+	r := record(t, t.TempDir(), nil, nil, filepath.Join(t.TempDir(), "trace"), prog)
+	checkErrorLine(t, r, 125, true, "ARCH_SET_GS", "-n")
+	trace := filepath.Join(t.TempDir(), "trace")
+	rec := recordFlags(t, t.TempDir(), nil, nil, trace, []string{"-n"}, prog)
+	if rec.Code != 0 || string(rec.Stdout) != "gs:0 = 42\n" {
+		t.Fatalf("record -n: %s", rec)
+	}
+	checkReplay(t, 1, trace, rec)
+}
