@@ -108,7 +108,7 @@ func TestSyscallBufferRelativeTrace(t *testing.T) {
 // and replays.
 func TestSyscallBufferProgramSetsGS(t *testing.T) {
 	Require(t, "ptrace")
-	prog := Build(t, "setgs")
+	prog := Build(t, "refused/setgs", "-Wall", "-Werror")
 	r := record(t, t.TempDir(), nil, nil, filepath.Join(t.TempDir(), "trace"), prog)
 	checkErrorLine(t, r, 125, true, "ARCH_SET_GS", "-n")
 	trace := filepath.Join(t.TempDir(), "trace")

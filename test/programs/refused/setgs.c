@@ -1,6 +1,7 @@
-// setgs: sets its own %gs base with arch_prctl(ARCH_SET_GS), which
-// rewind's syscall buffer uses to find a thread's slot (test/buffer_test.go):
-// with the buffer rewind refuses it, naming the cause; with -n it records.
+// setgs sets its own %gs base with arch_prctl(ARCH_SET_GS), which rewind's
+// syscall buffer uses to find a thread's slot. Not a fixture (the buffer
+// refuses it): test/buffer_test.go checks the refusal names the cause, and
+// that it records with -n.
 #include <asm/prctl.h>
 #include <stdio.h>
 #include <sys/syscall.h>
