@@ -105,11 +105,78 @@ func TestRecordReplayPrograms(t *testing.T) {
 		{fixture: fixture{name: "sqlite3", differs: true, want: []string{"\n3\n"}, args: []string{":memory:",
 			"select random(), datetime('now'); create table t(x); insert into t values(1),(2); select sum(x) from t;"}},
 			cmd: "sqlite3", needs: "sqlite3"},
+		// A pipeline of processes started by a shell.
+		{fixture: fixture{name: "sh-pipeline", det: true, args: []string{"-c",
+			"seq 1 3000 | sort -rn | head -3 | tr 0-9 a-j; ls /usr/share | wc -l | tr -d ' \n'; echo; echo done"}},
+			cmd: "sh", check: stdoutHas("daaa\ncjjj\ncjji\n", "\ndone\n")},
+		// make -j2 of a small C project (-B: every run builds it all),
+		// which then runs what it built.
+		{fixture: fixture{name: "make-j2", det: true, args: []string{"-s", "-j2", "-B"}},
+			cmd: "make", needs: "gcc", setup: writeCProject, check: stdoutHas("f1 5050\n", "f5 624250\n")},
+		// Python with threads and signal handlers.
+		{fixture: fixture{name: "python3-threads-signals", det: true, args: []string{"-c", pythonThreadsSignals}},
+			cmd: "/usr/bin/python3", needs: "python3", check: stdoutHas("[10, 14]\n")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { bothModes(t, c) })
 	}
 }
+
+// stdoutHas checks a recording printed each of want.
+func stdoutHas(want ...string) func(t *testing.T, rec Result) {
+	return func(t *testing.T, rec Result) {
+		for _, w := range want {
+			if !strings.Contains(string(rec.Stdout), w) {
+				t.Errorf("the recording printed %q, want %q in it", rec.Stdout, w)
+			}
+		}
+	}
+}
+
+// writeCProject writes a small C project into work: six files of
+// functions, a main calling each, and a Makefile whose default target
+// builds the program and runs it.
+func writeCProject(t *testing.T, work string) {
+	var decls, calls strings.Builder
+	files := map[string]string{}
+	for i := range 6 {
+		files[fmt.Sprintf("f%d.c", i)] = fmt.Sprintf("int f%[1]d(int x) { int s = 0; for (int i = 0; i < x; i++) s += i * %[1]d + 1; return s; }\n", i)
+		fmt.Fprintf(&decls, "int f%d(int);\n", i)
+		fmt.Fprintf(&calls, "\tprintf(\"f%[1]d %%d\\n\", f%[1]d(%[1]d00));\n", i)
+	}
+	files["main.c"] = "#include <stdio.h>\n" + decls.String() + "int main(void) {\n" + calls.String() + "\treturn 0;\n}\n"
+	files["Makefile"] = "OBJS := $(patsubst %.c,%.o,$(wildcard *.c))\nrun: prog\n\t./prog\nprog: $(OBJS)\n\t$(CC) -o $@ $(OBJS)\n%.o: %.c\n\t$(CC) -O2 -c -o $@ $<\n"
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(work, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// pythonThreadsSignals runs four threads while signals reach handlers
+// (one sent to itself, one from a timer); what it prints is fixed.
+const pythonThreadsSignals = `
+import os, signal, threading, time
+got = []
+signal.signal(signal.SIGUSR1, lambda n, f: got.append(n))
+signal.signal(signal.SIGALRM, lambda n, f: got.append(n))
+results = [0] * 4
+def work(i):
+    s = 0
+    for k in range(200000):
+        s += k * i % 7
+    results[i] = s
+threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+for t in threads:
+    t.start()
+os.kill(os.getpid(), signal.SIGUSR1)
+signal.setitimer(signal.ITIMER_REAL, 0.01)
+for t in threads:
+    t.join()
+while len(got) < 2:
+    time.sleep(0.001)
+print(results, sorted(got))
+`
 
 // recordAndReplay runs c natively, records it, checks the recording against
 // the native run, and replays it several times.
