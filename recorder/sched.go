@@ -307,8 +307,11 @@ func (r *recording) resume(t *task) error {
 	t.sig = 0
 	if t.buf.resetGS {
 		t.buf.resetGS = false
-		if err := resetGS(t.Proc); err != nil {
-			return err
+		if err := resetGS(t.Proc); err == unix.ESRCH {
+			t.state = exiting // killed meanwhile: its end is on the way
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("thread %d: %w", t.Pid, err)
 		}
 	}
 	resume := t.Syscall

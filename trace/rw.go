@@ -129,7 +129,7 @@ func (w *Writer) Flush() error {
 func (w *Writer) Stats() (raw, stored int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.s.Raw, w.s.Stored
+	return w.s.Sizes()
 }
 
 // Close flushes the events; with complete set it also syncs them to disk

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -28,14 +29,23 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// StreamWriter compresses what is written to it into chunks.
+// StreamWriter compresses what is written to it into chunks. A chunk that
+// fills up is compressed and written by a goroutine of its own, so the
+// writer goes on meanwhile: a recording's program runs on one CPU while
+// its trace is compressed on another (zstd took a fifth of the recording
+// of a 36 MB copy when it was done in line).
 type StreamWriter struct {
-	w   io.Writer
-	enc *zstd.Encoder
-	buf []byte
-	err error
-	// Raw and Stored count bytes before and after compression.
-	Raw, Stored int64
+	w       io.Writer
+	enc     *zstd.Encoder
+	buf     []byte
+	chunks  chan []byte // cut, for the goroutine to write
+	free    chan []byte // written, for reuse
+	pending sync.WaitGroup
+	done    chan struct{}
+
+	mu          sync.Mutex // guards what the goroutine sets
+	err         error
+	raw, stored int64
 }
 
 // NewStreamWriter starts a stream on w.
@@ -47,54 +57,102 @@ func NewStreamWriter(w io.Writer) (*StreamWriter, error) {
 	if _, err := io.WriteString(w, streamMagic); err != nil {
 		return nil, err
 	}
-	return &StreamWriter{w: w, enc: enc, buf: make([]byte, 0, chunkTarget), Stored: int64(len(streamMagic))}, nil
+	s := &StreamWriter{w: w, enc: enc, buf: make([]byte, 0, chunkTarget), stored: int64(len(streamMagic)),
+		chunks: make(chan []byte, 4), free: make(chan []byte, 4), done: make(chan struct{})}
+	go s.writeChunks()
+	return s, nil
+}
+
+func (s *StreamWriter) writeChunks() {
+	defer close(s.done)
+	for b := range s.chunks {
+		s.writeChunk(b)
+		s.pending.Done()
+		select {
+		case s.free <- b[:0]:
+		default:
+		}
+	}
+}
+
+// writeChunk compresses b and writes it as one chunk, unless an earlier
+// write failed.
+func (s *StreamWriter) writeChunk(b []byte) {
+	if s.failed() != nil {
+		return
+	}
+	comp := s.enc.EncodeAll(b, make([]byte, chunkHdrSize, chunkHdrSize+len(b)/2))
+	body := comp[chunkHdrSize:]
+	binary.LittleEndian.PutUint32(comp[0:], chunkMagic)
+	binary.LittleEndian.PutUint32(comp[4:], uint32(len(b)))
+	binary.LittleEndian.PutUint32(comp[8:], uint32(len(body)))
+	binary.LittleEndian.PutUint32(comp[12:], crc32.Checksum(body, castagnoli))
+	_, err := s.w.Write(comp)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.err = err
+		return
+	}
+	s.raw += int64(len(b))
+	s.stored += int64(len(comp))
+}
+
+func (s *StreamWriter) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// cut hands what is buffered to the goroutine as a chunk.
+func (s *StreamWriter) cut() {
+	s.pending.Add(1)
+	s.chunks <- s.buf
+	select {
+	case s.buf = <-s.free:
+	default:
+		s.buf = make([]byte, 0, chunkTarget)
+	}
 }
 
 func (s *StreamWriter) Write(p []byte) (int, error) {
-	if s.err != nil {
-		return 0, s.err
+	if err := s.failed(); err != nil {
+		return 0, err
 	}
 	n := len(p)
 	for len(p) > 0 {
-		room := chunkTarget - len(s.buf)
-		if room > len(p) {
-			room = len(p)
-		}
+		room := min(chunkTarget-len(s.buf), len(p))
 		s.buf = append(s.buf, p[:room]...)
 		p = p[room:]
 		if len(s.buf) >= chunkTarget {
-			if err := s.Flush(); err != nil {
-				return n - len(p), err
-			}
+			s.cut()
 		}
 	}
 	return n, nil
 }
 
-// Flush writes what is buffered as one chunk.
+// Flush writes what is buffered as one chunk, and waits until every chunk
+// is written.
 func (s *StreamWriter) Flush() error {
-	if s.err != nil || len(s.buf) == 0 {
-		return s.err
+	if len(s.buf) > 0 {
+		s.cut()
 	}
-	comp := s.enc.EncodeAll(s.buf, make([]byte, chunkHdrSize, chunkHdrSize+len(s.buf)/2))
-	body := comp[chunkHdrSize:]
-	binary.LittleEndian.PutUint32(comp[0:], chunkMagic)
-	binary.LittleEndian.PutUint32(comp[4:], uint32(len(s.buf)))
-	binary.LittleEndian.PutUint32(comp[8:], uint32(len(body)))
-	binary.LittleEndian.PutUint32(comp[12:], crc32.Checksum(body, castagnoli))
-	if _, err := s.w.Write(comp); err != nil {
-		s.err = err
-		return err
-	}
-	s.Raw += int64(len(s.buf))
-	s.Stored += int64(len(comp))
-	s.buf = s.buf[:0]
-	return nil
+	s.pending.Wait()
+	return s.failed()
+}
+
+// Sizes returns the bytes written so far before and after compression.
+func (s *StreamWriter) Sizes() (raw, stored int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.raw, s.stored
 }
 
 // Close flushes the last chunk. It does not close the underlying writer.
 func (s *StreamWriter) Close() error {
 	err := s.Flush()
+	close(s.chunks)
+	<-s.done
 	s.enc.Close()
 	return err
 }
