@@ -222,7 +222,7 @@ func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) er
 // digest fingerprints the memory of t's process at a preemption point.
 func (r *recording) digest(t *task, regs unix.PtraceRegs) ([]byte, error) {
 	digest, maps, err := t.MemDigest(tracee.DigestOptions{Skip: [][2]uint64{{preload.Region, preload.RegionEnd}},
-		Stacks: r.liveStacks(t, regs), PerMap: debugSched})
+		Stacks: r.liveStacks(t, regs), PerMap: debugSched, CRC: true})
 	if debugSched {
 		fmt.Fprintf(os.Stderr, "sched: digest of %d at %#x: %q\n", t.Pid, regs.Rip, maps)
 	}

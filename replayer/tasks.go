@@ -478,7 +478,7 @@ func (s *Session) runTrampoline(f *trace.Frame, tr *tracee.Trampoline) error {
 			return errors.Join(err, tr.Remove())
 		}
 		if debugReplay {
-			_, maps, _ := s.t.MemDigest(tracee.DigestOptions{Skip: s.digestSkip(), Stacks: s.liveStacks(), PerMap: true})
+			_, maps, _ := s.t.MemDigest(tracee.DigestOptions{Skip: s.digestSkip(), Stacks: s.liveStacks(), PerMap: true, CRC: s.crcDigests()})
 			fmt.Fprintf(os.Stderr, "replay: registers matched at %#x, memory did not: %q\n", f.Regs.Rip, maps)
 		}
 		tr.PassOn(&regs)

@@ -42,9 +42,14 @@ func (s *Session) memHash() ([sha256.Size]byte, []string, error) {
 		Extra:  func(p uint64) bool { _, ok := s.protectedNow[p]; return ok },
 		Skip:   s.digestSkip(),
 		Stacks: s.liveStacks(),
-		PerMap: os.Getenv("REWIND_DEBUG_MARKS") != ""})
+		PerMap: os.Getenv("REWIND_DEBUG_MARKS") != "",
+		CRC:    s.crcDigests()})
 	return d, maps, err
 }
+
+// crcDigests tells whether the recording's memory digests are CRC-32
+// pairs (tracee.DigestOptions.CRC), as from trace format 6 on.
+func (s *Session) crcDigests() bool { return s.r.Header.FormatVersion >= 6 }
 
 // digestSkip lists memory left out of digests: the range rewind mapped
 // for a while, and the syscall buffer's, whose contents differ between

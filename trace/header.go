@@ -13,11 +13,13 @@ import (
 // FormatVersion is the version of the trace format this package writes.
 // Version 5 marks execs where the syscall buffer's static variant was set
 // up (FlagPreloaded): a replayer that ignored it would diverge there.
-const FormatVersion = 5
+// Version 6 digests memory with two CRC-32s instead of SHA-256.
+const FormatVersion = 6
 
 // oldestReadable is the oldest format version this package still reads:
-// version 3 lacks only the enter frame's memory writes, version 4 only
-// FlagPreloaded.
+// version 3 lacks only the enter frame's memory writes, version 4
+// FlagPreloaded, and up to 5 digests are SHA-256 (replay computes its
+// digests as the trace's version says).
 const oldestReadable = 3
 
 // File names inside a trace directory.

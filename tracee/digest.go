@@ -2,14 +2,18 @@ package tracee
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"hash"
+	"hash/crc32"
 )
 
 const pageSize = 4096
 
-// Digest is the SHA-256 of a process's writable memory: with the
-// registers, it identifies a point of execution without a PMU (two
-// states with equal registers and memory have the same future).
+// Digest is a hash of a process's writable memory: with the registers, it
+// identifies a point of execution without a PMU (two states with equal
+// registers and memory have the same future). SHA-256, or with
+// DigestOptions.CRC two CRC-32s in its first 8 bytes.
 type Digest [sha256.Size]byte
 
 // DigestOptions adjust what MemDigest covers.
@@ -29,6 +33,12 @@ type DigestOptions struct {
 	// recording and replay (the dynamic loader's lazy binding, signal
 	// frames, rewind's own stops).
 	Stacks []uint64
+	// CRC: hash with a pair of CRC-32s (Castagnoli and IEEE, both done in
+	// hardware: 11.6 GB/s here, SHA-256 1.8 GB/s) instead of SHA-256. A
+	// state found by its registers first, then its memory, is matched
+	// against another of the same registers: a 64-bit check of what
+	// differs between them is enough. Traces from format 6 on.
+	CRC bool
 }
 
 // MemDigest hashes the writable memory of t's process in address order.
@@ -62,10 +72,10 @@ func (t *Proc) MemDigest(o DigestOptions) (Digest, []string, error) {
 		}
 	}
 	var digests []string
-	h := sha256.New()
+	h := newHash(o.CRC)
 	buf := make([]byte, 1<<16)
 	for _, m := range ranges {
-		mh := sha256.New()
+		mh := newHash(o.CRC)
 		for a := m.Start; a < m.End; a += uint64(len(buf)) {
 			n := min(uint64(len(buf)), m.End-a)
 			if t.ReadMem(a, buf[:n]) == nil {
@@ -83,6 +93,32 @@ func (t *Proc) MemDigest(o DigestOptions) (Digest, []string, error) {
 	h.Sum(sum[:0])
 	return sum, digests, nil
 }
+
+func newHash(crc bool) hash.Hash {
+	if crc {
+		return &crcPair{}
+	}
+	return sha256.New()
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// crcPair is DigestOptions.CRC's hash.
+type crcPair struct{ c, i uint32 }
+
+func (p *crcPair) Write(b []byte) (int, error) {
+	p.c = crc32.Update(p.c, castagnoli, b)
+	p.i = crc32.Update(p.i, crc32.IEEETable, b)
+	return len(b), nil
+}
+
+func (p *crcPair) Sum(b []byte) []byte {
+	return binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(b, p.c), p.i)
+}
+
+func (p *crcPair) Reset()         { *p = crcPair{} }
+func (p *crcPair) Size() int      { return 8 }
+func (p *crcPair) BlockSize() int { return 64 }
 
 func overlaps(m Mapping, ranges [][2]uint64) bool {
 	for _, r := range ranges {
