@@ -129,6 +129,29 @@ func Start(p Process, regs unix.PtraceRegs, text [2]uint64, program bool, regist
 	return after.Gs_base, nil
 }
 
+// Thread is what ResetThreadGS needs of a stopped thread (a *tracee.Proc).
+type Thread interface {
+	Regs() (unix.PtraceRegs, error)
+	SetRegs(*unix.PtraceRegs) error
+}
+
+// ResetThreadGS points the %gs of p, a thread just created with
+// CLONE_THREAD, at a block without a slot if it inherited the static
+// variant's from its creator, so that it takes a slot of its own. The
+// recorder and replay both do it before the thread first runs.
+func ResetThreadGS(p Thread) error {
+	regs, err := p.Regs()
+	if err != nil {
+		return err
+	}
+	gs, ok := NewThreadGS(regs.Gs_base)
+	if !ok {
+		return nil
+	}
+	regs.Gs_base = gs
+	return p.SetRegs(&regs)
+}
+
 // NewThreadGS returns the %gs base a new thread of a process running the
 // static variant starts with: a block without a slot, so that its first
 // buffered call takes one of its own. ok is false when gs, the base the

@@ -14,7 +14,6 @@ import (
 
 	"rewind/preload"
 	"rewind/trace"
-	"rewind/tracee"
 )
 
 // The syscall buffer (package preload): the library runs common calls
@@ -31,7 +30,7 @@ type bufferState struct {
 	// while no filter applies; it is the library's, not recorded here.
 	untraced bool
 	// resetGS: a new thread of the static variant, whose %gs is set
-	// before it first runs.
+	// before it first runs (preload.ResetThreadGS).
 	resetGS bool
 	// pollWait: how long until the running thread is checked again for a
 	// buffered call that blocked (1 ms, doubling to 10 ms).
@@ -73,22 +72,6 @@ func withPreload(env []string, traceDir string) ([]string, error) {
 		out = append(out, kv)
 	}
 	return append(out, "LD_PRELOAD="+value), nil
-}
-
-// resetGS points the %gs of t, a new thread of a process running the
-// library's static variant, at a block without a slot (replay does the
-// same).
-func resetGS(t *tracee.Proc) error {
-	regs, err := t.Regs()
-	if err != nil {
-		return err
-	}
-	gs, ok := preload.NewThreadGS(regs.Gs_base)
-	if !ok {
-		return nil
-	}
-	regs.Gs_base = gs
-	return t.SetRegs(&regs)
 }
 
 // inLibrary tells whether pc is in the library's code or its code page,

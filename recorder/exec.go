@@ -33,7 +33,11 @@ func (r *recording) captureExec(task *task) (*trace.Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	preloaded, err := r.startBuffer(task, &regs, maps)
+	exe, err := readlinkProc(t.Pid, "exe")
+	if err != nil {
+		return nil, err
+	}
+	preloaded, err := r.startBuffer(task, &regs, maps, exe)
 	if err != nil {
 		return nil, err
 	}
@@ -44,10 +48,6 @@ func (r *recording) captureExec(task *task) (*trace.Frame, error) {
 	img := make([]byte, stack.End-regs.Rsp)
 	if err := t.ReadMem(regs.Rsp, img); err != nil {
 		return nil, fmt.Errorf("exec: reading the initial stack: %w", err)
-	}
-	exe, err := readlinkProc(t.Pid, "exe")
-	if err != nil {
-		return nil, err
 	}
 	exeFile, _, err := r.files.save(fmt.Sprintf("/proc/%d/exe", t.Pid), exe)
 	if err != nil {
@@ -74,18 +74,14 @@ func (r *recording) captureExec(task *task) (*trace.Frame, error) {
 }
 
 // startBuffer runs the set-up of the syscall buffer's static variant
-// (preload.Start) in t, just after an exec with registers regs: it patches
-// the code the exec starts in (the dynamic linker, or a static program)
-// and takes the thread's slot. It returns whether it ran; regs get the
-// thread's %gs base after it.
-func (r *recording) startBuffer(t *task, regs *unix.PtraceRegs, maps []tracee.Mapping) (bool, error) {
+// (preload.Start) in t, just after an exec of exe with registers regs: it
+// patches the code the exec starts in (the dynamic linker, or a static
+// program) and takes the thread's slot. It returns whether it ran; regs
+// get the thread's %gs base after it.
+func (r *recording) startBuffer(t *task, regs *unix.PtraceRegs, maps []tracee.Mapping, exe string) (bool, error) {
 	text := tracee.FindMapping(maps, regs.Rip)
 	if r.opts.NoSyscallBuffer || text == nil {
 		return false, nil
-	}
-	exe, err := readlinkProc(t.Pid, "exe")
-	if err != nil {
-		return false, err
 	}
 	gs, err := preload.Start(t.Proc, *regs, [2]uint64{text.Start, text.End}, text.Path == exe, func(e *unix.PtraceRegs) (int64, error) {
 		return r.registerSlot(t, e)

@@ -307,7 +307,7 @@ func (r *recording) resume(t *task) error {
 	t.sig = 0
 	if t.buf.resetGS {
 		t.buf.resetGS = false
-		if err := resetGS(t.Proc); err == unix.ESRCH {
+		if err := preload.ResetThreadGS(t.Proc); err == unix.ESRCH {
 			t.state = exiting // killed meanwhile: its end is on the way
 			return nil
 		} else if err != nil {
@@ -548,7 +548,7 @@ func (r *recording) cloned(t *task) error {
 	if flags&arch.CloneThread != 0 {
 		// A thread of the library's static variant finds its slot
 		// through %gs, which it inherited: it takes its own.
-		if _, ok := preload.NewThreadGS(t.entry.Gs_base); ok {
+		if preload.InRegion(t.entry.Gs_base) {
 			child.buf.slot, child.buf.resetGS = 0, true
 		}
 	}

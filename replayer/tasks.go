@@ -221,15 +221,10 @@ func (s *Session) startClone(f *trace.Frame, regs unix.PtraceRegs, child int32) 
 		s.exes[child], s.auxvs[child] = s.exes[parent], s.auxvs[parent]
 	}
 	s.addTask(child, tgid, p)
-	if gs, ok := preload.NewThreadGS(regs.Gs_base); ok && flags&arch.CloneThread != 0 {
+	if flags&arch.CloneThread != 0 && preload.InRegion(regs.Gs_base) {
 		// As recorded: a thread of the buffer's static variant takes
 		// its own slot.
-		cr, err := p.Regs()
-		if err != nil {
-			return err
-		}
-		cr.Gs_base = gs
-		if err := p.SetRegs(&cr); err != nil {
+		if err := preload.ResetThreadGS(p); err != nil {
 			return err
 		}
 	}
