@@ -139,17 +139,23 @@ func TestNotATrace(t *testing.T) {
 	}
 }
 
-func TestUnknownVersion(t *testing.T) {
+// traceOfVersion writes a trace whose header says format version v.
+func traceOfVersion(t *testing.T, v int) string {
+	t.Helper()
 	dir := writeTrace(t, sampleFrames(), true)
 	h, err := ReadHeader(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.FormatVersion = 999
+	h.FormatVersion = v
 	if err := WriteHeader(dir, h); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Open(dir)
+	return dir
+}
+
+func TestUnknownVersion(t *testing.T) {
+	_, err := Open(traceOfVersion(t, 999))
 	var ve *VersionError
 	if !errors.As(err, &ve) || ve.Have != 999 {
 		t.Fatalf("have %v want a VersionError for 999", err)
@@ -172,16 +178,7 @@ func TestReadsFormat3(t *testing.T) {
 	if _, err := decodeFrame(v4, 3); err == nil {
 		t.Error("a version 4 enter frame decoded as version 3")
 	}
-	dir := writeTrace(t, sampleFrames(), true)
-	h, err := ReadHeader(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.FormatVersion = 3
-	if err := WriteHeader(dir, h); err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(dir)
+	r, err := Open(traceOfVersion(t, 3))
 	if err != nil {
 		t.Fatalf("a version 3 trace does not open: %v", err)
 	}
