@@ -491,8 +491,18 @@ func TestGDBDebugme(t *testing.T) {
 			}
 		}},
 	}
-	s := runGDBSteps(t, trace, []string{"-log-gdbwire"}, steps)
-	for _, e := range wireErrors(string(s.result.Stderr)) {
+	// The packet log goes to a file: written to the stderr gdb shares, it
+	// could land inside a line gdb prints there, such as "monitor when"'s.
+	wire := filepath.Join(t.TempDir(), "wire.log")
+	runGDBSteps(t, trace, []string{"-log-gdbwire-file", wire}, steps)
+	packets, err := os.ReadFile(wire)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(packets, []byte(`-> "vCont`)) {
+		t.Errorf("the packet log holds no vCont:\n%s", clip(packets))
+	}
+	for _, e := range wireErrors(string(packets)) {
 		t.Errorf("rewind answered a packet gdb sent with an error: %s", e)
 	}
 }

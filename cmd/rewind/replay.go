@@ -26,6 +26,7 @@ type replayFlags struct {
 	unixPath string
 	keep     bool
 	wireLog  bool
+	wireFile string
 	event    int64
 	watch    string
 	search   string
@@ -59,6 +60,7 @@ func cmdReplay(args []string) error {
 	fl.StringVar(&o.unixPath, "unix", "", "serve on a Unix socket at `PATH` (created 0600) instead of TCP")
 	fl.BoolVar(&o.keep, "k", false, "keep serving after the debugger detaches")
 	fl.BoolVar(&o.wireLog, "log-gdbwire", false, "log every protocol packet to stderr")
+	fl.StringVar(&o.wireFile, "log-gdbwire-file", "", "log every protocol packet to `FILE` (apart from gdb's own output)")
 	fl.StringVar(&o.watch, "watchpoints", "auto", "watchpoints by `KIND`: auto (debug registers where they work, up to 4), hw (debug registers only) or page (page protection, any number)")
 	fl.StringVar(&o.search, "preempt-search", "auto", "find preemption points by `WAY`: auto (an in-process trampoline where the code allows), bpf (an in-kernel conditional breakpoint) or int3 (a stop at every pass; slowest)")
 	fl.Int64Var(&o.event, "g", 0, "start the debugger at event `N` (see the debugger's \"when\")")
@@ -176,7 +178,15 @@ func serve(dir string, o replayFlags, gdbArgs []string) error {
 	}
 	defer ln.Close()
 	opts := gdbserver.Options{Log: log.New(os.Stderr, "rewind: ", 0)}
-	if o.wireLog {
+	switch {
+	case o.wireFile != "":
+		f, err := os.Create(o.wireFile)
+		if err != nil {
+			return fmt.Errorf("-log-gdbwire-file: %w", err)
+		}
+		defer f.Close()
+		opts.WireLog = f
+	case o.wireLog:
 		opts.WireLog = os.Stderr
 	}
 	srv := gdbserver.New(t, opts)
