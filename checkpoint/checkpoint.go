@@ -137,7 +137,7 @@ func (th *thread) capture(p *tracee.Proc, other, many bool) error {
 		if r, _, err := p.InjectCall(th.entry, unix.SYS_SIGALTSTACK, 0, scratch); err != nil || r != 0 {
 			return fmt.Errorf("sigaltstack: %w", errOr(err, r))
 		}
-		if th.mask, err = sigmask(p, unix.PTRACE_GETSIGMASK, 0); err != nil {
+		if th.mask, err = p.SignalMask(); err != nil {
 			return err
 		}
 		if th.xstate, err = xstate(p); err != nil {
@@ -249,7 +249,7 @@ func (th *thread) apply(q *tracee.Proc) error {
 			return err
 		}
 	}
-	if _, err := sigmask(q, unix.PTRACE_SETSIGMASK, th.mask); err != nil {
+	if err := q.SetSignalMask(th.mask); err != nil {
 		return err
 	}
 	if err := setXState(q, th.xstate); err != nil {

@@ -31,11 +31,3 @@ func setXState(p *tracee.Proc, b []byte) error {
 	}
 	return nil
 }
-
-// sigmask gets (PTRACE_GETSIGMASK) or sets the thread's signal mask.
-func sigmask(p *tracee.Proc, req int, mask uint64) (uint64, error) {
-	if _, _, errno := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(p.Pid), 8, uintptr(unsafe.Pointer(&mask)), 0, 0); errno != 0 {
-		return 0, fmt.Errorf("signal mask: %w", errno)
-	}
-	return mask, nil
-}

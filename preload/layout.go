@@ -14,6 +14,7 @@ const (
 	TracedOff    = 8              // syscall; ret: stops like any other
 	ExecOff      = 16             // syscall; ret: replay runs the calls made there
 	TrapOff      = 24             // int3: the end of Start's run
+	CallOff      = 40             // int3; ret: Start's run calls rewind there
 	Slots        = Region + 0x100000
 	SlotSize     = 0x120000
 	MaxSlots     = 1024
@@ -49,9 +50,6 @@ const (
 	HeaderSize  = 32
 	recordSize  = 16 // nr, len, ret
 )
-
-//go:embed librewind_preload.so
-var Library []byte
 
 // Header is a slot's header.
 type Header struct {

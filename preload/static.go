@@ -5,21 +5,25 @@ import (
 	"debug/elf"
 	_ "embed"
 	"fmt"
+	"path"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"rewind/trace"
 )
 
-// StaticLibrary is the library's static variant (csrc/preload.c built with
-// -DRW_STATIC), which rewind loads itself into every program it starts
-// (Start): it buffers the calls of the dynamic linker, of programs that
-// have none (Go's), and of libc (librewind_preload asks it to patch
-// libc). It finds a thread's slot through %gs instead of TLS.
+// StaticLibrary is the syscall buffer's library (csrc/preload.c), which
+// rewind loads itself into every program it starts (Start): it buffers
+// the calls of the dynamic linker, of programs that have none (Go's), and
+// of libc (PatchText). It has no relocations and no TLS, and finds a
+// thread's slot through %gs.
 //
 //go:embed librewind_static.so
 var StaticLibrary []byte
 
-// StaticBase is where the static variant is loaded: in the region, which
+// StaticBase is where the library is loaded: in the region, which
 // memory digests leave out.
 const StaticBase = Region + 0x10000
 
@@ -27,13 +31,15 @@ const StaticBase = Region + 0x10000
 type Process interface {
 	Inject(nr uint64, args ...uint64) (int64, error)
 	WriteMem(addr uint64, data []byte) error
-	RunFunction(regs unix.PtraceRegs, trap uint64, onCall func(*unix.PtraceRegs) (bool, int64, error)) (unix.PtraceRegs, error)
+	RunCode(regs unix.PtraceRegs, trap, call uint64, onCall func(*unix.PtraceRegs) (int64, error)) (unix.PtraceRegs, error)
+	SetRegs(*unix.PtraceRegs) error
 }
 
 type staticImage struct {
 	segs    []*elf.Prog
 	size    uint64 // bytes mapped from StaticBase
 	start   uint64 // rw_static_start
+	patch   uint64 // rw_static_patch
 	noSlot  uint64 // rw_noslot
 	content []byte
 }
@@ -58,17 +64,19 @@ var static = sync.OnceValues(func() (*staticImage, error) {
 		switch s.Name {
 		case "rw_static_start":
 			img.start = StaticBase + s.Value
+		case "rw_static_patch":
+			img.patch = StaticBase + s.Value
 		case "rw_noslot":
 			img.noSlot = StaticBase + s.Value
 		}
 	}
-	if img.start == 0 || img.noSlot == 0 || img.size == 0 || StaticBase+img.size > Slots {
+	if img.start == 0 || img.patch == 0 || img.noSlot == 0 || img.size == 0 || StaticBase+img.size > Slots {
 		return nil, fmt.Errorf("the static syscall buffer library lacks its entry or does not fit (%#x bytes)", img.size)
 	}
 	return img, nil
 })
 
-// Start loads the static variant into p, stopped just after an exec with
+// Start loads the library into p, stopped just after an exec with
 // registers regs, and runs its set-up: the code page, the thread's slot
 // (register answers the registration, as the recorder or replay does),
 // the filter, and the patching of text, the executable mapping the exec
@@ -82,9 +90,11 @@ func Start(p Process, regs unix.PtraceRegs, text [2]uint64, program bool, regist
 	if err != nil {
 		return 0, err
 	}
+	// One mapping from the code page to the image's end, which the set-up
+	// divides and protects itself: injected calls cost ptrace stops.
 	const anon = unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED_NOREPLACE
-	r, err := p.Inject(unix.SYS_MMAP, StaticBase, img.size, unix.PROT_READ|unix.PROT_WRITE, anon, ^uint64(0), 0)
-	if err != nil || uint64(r) != StaticBase {
+	r, err := p.Inject(unix.SYS_MMAP, Region, StaticBase+img.size-Region, unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC, anon, ^uint64(0), 0)
+	if err != nil || uint64(r) != Region {
 		return 0, fmt.Errorf("mapping the static syscall buffer library: %v", errOr(err, r))
 	}
 	for _, s := range img.segs {
@@ -95,38 +105,50 @@ func Start(p Process, regs unix.PtraceRegs, text [2]uint64, program bool, regist
 			return 0, fmt.Errorf("writing the static syscall buffer library: %w", err)
 		}
 	}
-	for _, s := range img.segs {
-		prot := uint64(0)
-		if s.Flags&elf.PF_R != 0 {
-			prot |= unix.PROT_READ
-		}
-		if s.Flags&elf.PF_W != 0 {
-			prot |= unix.PROT_WRITE
-		}
-		if s.Flags&elf.PF_X != 0 {
-			prot |= unix.PROT_EXEC
-		}
-		start, end := s.Vaddr&^4095, (s.Vaddr+s.Memsz+4095)&^4095
-		if r, err := p.Inject(unix.SYS_MPROTECT, StaticBase+start, end-start, prot); err != nil || r != 0 {
-			return 0, fmt.Errorf("protecting the static syscall buffer library: %v", errOr(err, r))
-		}
-	}
 	run := regs
 	run.Rip, run.R12, run.R13, run.R14, run.R15 = img.start, Region+TrapOff, text[0], text[1], 0
 	if program {
 		run.R15 = 1 // every generic syscall site is patched
 	}
-	after, err := p.RunFunction(run, Region+TrapOff, func(e *unix.PtraceRegs) (bool, int64, error) {
-		if e.Orig_rax != SysRegister {
-			return false, 0, nil
+	after, err := p.RunCode(run, Region+TrapOff, Region+CallOff, func(e *unix.PtraceRegs) (int64, error) {
+		if e.Rax != SysRegister {
+			return 0, fmt.Errorf("the syscall buffer's set-up made an unknown call %#x", e.Rax)
 		}
-		res, err := register(e)
-		return true, res, err
+		return register(e)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("setting up the syscall buffer: %w", err)
 	}
 	return after.Gs_base, nil
+}
+
+// IsLibcText tells whether an mmap of m (nil: anonymous) with protection
+// prot maps libc's code, which PatchText patches.
+func IsLibcText(m *trace.Mapping, prot uint64) bool {
+	if m == nil || prot&unix.PROT_EXEC == 0 {
+		return false
+	}
+	name := path.Base(m.Path) // libc-2.31.so before glibc 2.34
+	return name == "libc.so.6" || strings.HasPrefix(name, "libc-") && strings.HasSuffix(name, ".so")
+}
+
+// PatchText has the library, loaded in p by Start, patch the syscall
+// sites of libc's text [start, end), just mapped: p stopped with registers
+// regs, which it gets back. Recording and replay do it at the same mmap
+// (trace.FlagPatched).
+func PatchText(p Process, regs unix.PtraceRegs, start, end uint64) error {
+	img, err := static()
+	if err != nil {
+		return err
+	}
+	run := regs
+	run.Rip, run.R12, run.R13, run.R14 = img.patch, Region+TrapOff, start, end
+	if _, err := p.RunCode(run, Region+TrapOff, Region+CallOff, func(e *unix.PtraceRegs) (int64, error) {
+		return 0, fmt.Errorf("patching libc made an unknown call %#x", e.Rax)
+	}); err != nil {
+		return fmt.Errorf("patching libc's syscalls: %w", err)
+	}
+	return p.SetRegs(&regs)
 }
 
 // Thread is what ResetThreadGS needs of a stopped thread (a *tracee.Proc).
@@ -153,7 +175,7 @@ func ResetThreadGS(p Thread) error {
 }
 
 // NewThreadGS returns the %gs base a new thread of a process running the
-// static variant starts with: a block without a slot, so that its first
+// library starts with: a block without a slot, so that its first
 // buffered call takes one of its own. ok is false when gs, the base the
 // thread inherited, is not the variant's.
 func NewThreadGS(gs uint64) (uint64, bool) {

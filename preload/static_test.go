@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestStaticImage checks the static variant is what Start can load:
+// TestStaticImage checks the library is what Start can load:
 // nothing for a dynamic linker to do (no relocations, no TLS), its entry
 // and its slotless block inside it, and all of it below the slots.
 func TestStaticImage(t *testing.T) {
@@ -16,12 +16,12 @@ func TestStaticImage(t *testing.T) {
 	}
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_TLS || p.Type == elf.PT_INTERP {
-			t.Errorf("the static variant has a %v segment", p.Type)
+			t.Errorf("the library has a %v segment", p.Type)
 		}
 	}
 	for _, sec := range f.Sections {
 		if (sec.Type == elf.SHT_RELA || sec.Type == elf.SHT_REL) && sec.Size > 0 {
-			t.Errorf("the static variant has relocations (%s): nothing applies them", sec.Name)
+			t.Errorf("the library has relocations (%s): nothing applies them", sec.Name)
 		}
 	}
 	img, err := static()

@@ -1,11 +1,8 @@
 package recorder
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -29,49 +26,12 @@ type bufferState struct {
 	// untraced: stopped at the entry of a call made at the untraced site
 	// while no filter applies; it is the library's, not recorded here.
 	untraced bool
-	// resetGS: a new thread of the static variant, whose %gs is set
+	// resetGS: a new thread of a process running the library, whose %gs is set
 	// before it first runs (preload.ResetThreadGS).
 	resetGS bool
 	// pollWait: how long until the running thread is checked again for a
 	// buffered call that blocked (1 ms, doubling to 10 ms).
 	pollWait time.Duration
-}
-
-// withPreload returns env with the library added first to LD_PRELOAD,
-// written next to the trace (or in a temporary directory when the trace's
-// path cannot be named in LD_PRELOAD).
-func withPreload(env []string, traceDir string) ([]string, error) {
-	// Absolute: the program and its children may change directory.
-	dir, err := filepath.Abs(filepath.Join(traceDir, "preload"))
-	if err != nil || strings.ContainsAny(dir, " :") {
-		sum := sha256.Sum256(preload.Library)
-		dir = filepath.Join(os.TempDir(), fmt.Sprintf("rewind-preload-%d-%x", os.Getuid(), sum[:6]))
-	}
-	lib := filepath.Join(dir, "librewind_preload.so")
-	if have, err := os.ReadFile(lib); err != nil || !bytes.Equal(have, preload.Library) {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("the syscall buffer library: %w", err)
-		}
-		tmp := lib + ".tmp" + strconv.Itoa(os.Getpid())
-		if err := os.WriteFile(tmp, preload.Library, 0o755); err != nil {
-			return nil, fmt.Errorf("the syscall buffer library: %w", err)
-		}
-		if err := os.Rename(tmp, lib); err != nil {
-			return nil, fmt.Errorf("the syscall buffer library: %w", err)
-		}
-	}
-	out := make([]string, 0, len(env)+1)
-	value := lib
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "LD_PRELOAD="); ok {
-			if v != "" {
-				value += ":" + v
-			}
-			continue
-		}
-		out = append(out, kv)
-	}
-	return append(out, "LD_PRELOAD="+value), nil
 }
 
 // inLibrary tells whether pc is in the library's code or its code page,

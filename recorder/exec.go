@@ -73,7 +73,7 @@ func (r *recording) captureExec(task *task) (*trace.Frame, error) {
 	return f, nil
 }
 
-// startBuffer runs the set-up of the syscall buffer's static variant
+// startBuffer runs the set-up of the syscall buffer's library
 // (preload.Start) in t, just after an exec of exe with registers regs: it
 // patches the code the exec starts in (the dynamic linker, or a static
 // program) and takes the thread's slot. It returns whether it ran; regs

@@ -122,12 +122,7 @@ func record(opts Options) (Result, error) {
 		Exe: opts.Path, Args: opts.Args, Env: opts.Env, Cwd: opts.Dir,
 	}
 	h.PinnedCPU = pickCPU()
-	if !opts.NoSyscallBuffer {
-		if h.Env, err = withPreload(opts.Env, opts.TraceDir); err != nil {
-			return Result{}, err
-		}
-		h.SyscallBuffer = true
-	}
+	h.SyscallBuffer = !opts.NoSyscallBuffer
 	t, err := tracee.Spawn(tracee.SpawnOptions{Path: opts.Path, Argv: opts.Args, Env: h.Env, Dir: opts.Dir,
 		Files: []*os.File{opts.Stdin, opts.Stdout, opts.Stderr}, CPU: h.PinnedCPU})
 	if err != nil {

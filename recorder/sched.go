@@ -546,7 +546,7 @@ func (r *recording) cloned(t *task) error {
 		child.buf.slot = t.buf.slot
 	}
 	if flags&arch.CloneThread != 0 {
-		// A thread of the library's static variant finds its slot
+		// A thread of the syscall buffer's library finds its slot
 		// through %gs, which it inherited: it takes its own.
 		if preload.InRegion(t.entry.Gs_base) {
 			child.buf.slot, child.buf.resetGS = 0, true

@@ -265,6 +265,14 @@ func (r *recording) syscallExit(t *task) error {
 		if err := r.fileMapping(t, f, &entry); err != nil {
 			return err
 		}
+		if t.buf.slot != 0 && preload.IsLibcText(f.Map, entry.Rdx) {
+			// The syscall buffer reaches libc's calls: replay patches
+			// the same way at this frame.
+			f.Flags |= trace.FlagPatched
+			if err := preload.PatchText(t.Proc, after, uint64(f.Result), uint64(f.Result)+entry.Rsi); err != nil {
+				return err
+			}
+		}
 	case sc.Nr == arch.SysRewindRegister:
 		if err := r.register(t, f); err != nil {
 			return err

@@ -30,6 +30,16 @@ func (e *DivergenceError) Error() string {
 const eflagsMask = 0xcd5
 
 // diffRegs lists registers that differ, as "name: want → have".
+// diffCallRegs is diffRegs for what a syscall reads: its number, its
+// arguments and where it is made.
+func diffCallRegs(want, have *unix.PtraceRegs) (exp, act string, same bool) {
+	call := func(r *unix.PtraceRegs) unix.PtraceRegs {
+		return unix.PtraceRegs{Orig_rax: r.Orig_rax, Rdi: r.Rdi, Rsi: r.Rsi, Rdx: r.Rdx, R10: r.R10, R8: r.R8, R9: r.R9, Rip: r.Rip}
+	}
+	w, h := call(want), call(have)
+	return diffRegs(&w, &h)
+}
+
 func diffRegs(want, have *unix.PtraceRegs) (exp, act string, same bool) {
 	w, h := *want, *have
 	w.Eflags &= eflagsMask

@@ -222,7 +222,7 @@ func (s *Session) startClone(f *trace.Frame, regs unix.PtraceRegs, child int32) 
 	}
 	s.addTask(child, tgid, p)
 	if flags&arch.CloneThread != 0 && preload.InRegion(regs.Gs_base) {
-		// As recorded: a thread of the buffer's static variant takes
+		// As recorded: a thread of the syscall buffer's library takes
 		// its own slot.
 		if err := preload.ResetThreadGS(p); err != nil {
 			return err

@@ -13,7 +13,7 @@ import (
 
 // TestSyscallBufferStatic records programs without a dynamic linker,
 // which LD_PRELOAD cannot reach: a static C program and Go programs get
-// the library's static variant, loaded by rewind (preload.Start).
+// the library, loaded by rewind (preload.Start).
 // Their calls must go through the buffer, and the recordings replay
 // exactly: a Go program with goroutines on several threads, SIGURG
 // preemption, a signal and a child process, also under --chaos, and the

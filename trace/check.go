@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Report is what Check found in a trace.
@@ -134,8 +136,6 @@ type orderCheck struct {
 	restart map[int32]bool
 }
 
-const knownFlags = FlagRestart | FlagSyncSignal | FlagDisabled | FlagStdout | FlagStderr | FlagThread | FlagPreloaded
-
 func (o *orderCheck) frame(n int64, f *Frame) error {
 	if n == 0 && f.Kind != KindExec {
 		return errors.New("the first frame must be the program's exec")
@@ -143,12 +143,12 @@ func (o *orderCheck) frame(n int64, f *Frame) error {
 	if n == 0 && f.ExeFile == "" {
 		return errors.New("the exec frame names no copy of the executable")
 	}
-	if f.Flags&^knownFlags != 0 {
-		return fmt.Errorf("unknown flags %#x", uint8(f.Flags&^knownFlags))
-	}
+	// Every bit of Flags has a meaning: each must be on its kind of frame.
 	if f.Kind != KindSyscall && f.Flags&(FlagRestart|FlagDisabled|FlagStdout|FlagStderr) != 0 ||
 		f.Kind != KindSignal && f.Flags&FlagSyncSignal != 0 ||
-		f.Kind != KindExit && f.Flags&FlagThread != 0 {
+		f.Kind != KindExit && f.Flags&FlagThread != 0 ||
+		f.Kind != KindExec && f.Flags&FlagPreloaded != 0 ||
+		(f.Kind != KindSyscall || f.Nr != unix.SYS_MMAP || f.Map == nil) && f.Flags&FlagPatched != 0 {
 		return fmt.Errorf("flags %#x do not apply to a %v frame", uint8(f.Flags), f.Kind)
 	}
 	if o.restart[f.Tid] && f.Kind != KindSignal && f.Kind != KindExit {

@@ -75,9 +75,13 @@ const (
 	// FlagThread: a KindExit ends one thread, not its process.
 	FlagThread
 	// FlagPreloaded: at this exec the recorder loaded the syscall
-	// buffer's static variant and ran its set-up (preload.Start); replay
+	// buffer's library and ran its set-up (preload.Start); replay
 	// does the same before putting back the registers.
 	FlagPreloaded
+	// FlagPatched: after this mmap of libc's text the recorder had the
+	// syscall buffer's library patch it (preload.PatchText);
+	// replay does the same.
+	FlagPatched
 )
 
 // MemWrite is memory the kernel (or rewind) wrote into the tracee.

@@ -14,7 +14,10 @@ import (
 // Version 5 marks execs where the syscall buffer's static variant was set
 // up (FlagPreloaded): a replayer that ignored it would diverge there.
 // Version 6 digests memory with two CRC-32s instead of SHA-256.
-const FormatVersion = 6
+// Version 7 marks the mmaps of libc's code that the syscall buffer
+// patched (FlagPatched), which replaced loading librewind_preload with
+// LD_PRELOAD.
+const FormatVersion = 7
 
 // oldestReadable is the oldest format version this package still reads:
 // version 3 lacks only the enter frame's memory writes, version 4
@@ -46,7 +49,8 @@ type Header struct {
 	// same one, as CPUID answers differ between cores.
 	PinnedCPU int `json:"pinned_cpu"`
 	// SyscallBuffer is true when the program ran with the syscall buffer
-	// library (package preload) in LD_PRELOAD.
+	// (package preload): up to version 6 its library was in LD_PRELOAD,
+	// since version 7 rewind loads it at every exec.
 	SyscallBuffer bool     `json:"syscall_buffer,omitempty"`
 	Exe           string   `json:"exe"` // absolute path of the program as recorded
 	Args          []string `json:"args"`

@@ -3,6 +3,7 @@ package tracee
 import (
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -308,50 +309,70 @@ func (t *Proc) resumeSyscall() (unix.WaitStatus, error) {
 	}
 }
 
-// RunFunction runs code in t, stopped, from the registers regs until it
+// RunCode runs code in t, stopped, from the registers regs until it
 // executes the int3 at trap, and returns the registers there. Its
-// syscalls run, except those onCall, given a call's entry registers,
-// answers itself (emulated, with its result): the tracer's part of a
-// protocol with the code run.
-func (t *Proc) RunFunction(regs unix.PtraceRegs, trap uint64, onCall func(*unix.PtraceRegs) (bool, int64, error)) (unix.PtraceRegs, error) {
+// syscalls run without stops. The code calls the tracer with the int3 at
+// call: onCall gets the registers there and returns what goes into rax.
+// The thread's signals are blocked meanwhile, so none is taken by the
+// code run: they stay pending for the program.
+func (t *Proc) RunCode(regs unix.PtraceRegs, trap, call uint64, onCall func(*unix.PtraceRegs) (int64, error)) (unix.PtraceRegs, error) {
+	mask, err := t.SignalMask()
+	if err != nil {
+		return regs, err
+	}
+	if err := t.SetSignalMask(^uint64(0)); err != nil {
+		return regs, err
+	}
 	if err := t.SetRegs(&regs); err != nil {
 		return regs, err
 	}
 	for {
-		ws, err := t.resumeSyscall()
+		if err := t.Cont(0); err != nil {
+			return regs, err
+		}
+		ws, err := t.Wait()
 		if err != nil {
 			return regs, err
+		}
+		if ws.Stopped() && ws.StopSignal() == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_SECCOMP {
+			continue // a call the filter traces: it runs
 		}
 		if regs, err = t.Regs(); err != nil {
 			return regs, err
 		}
 		switch {
-		case ws.Stopped() && ws.StopSignal() == unix.SIGTRAP && ws.TrapCause() == 0 && regs.Rip == trap+1:
-			return regs, nil
-		case !ws.Stopped() || ws.StopSignal() != StopSyscall:
-			return regs, fmt.Errorf("running code at %#x: unexpected %s at %#x", regs.Rip, describe(ws), regs.Rip)
-		}
-		emulated, result, err := onCall(&regs)
-		if err != nil {
-			return regs, err
-		}
-		if emulated {
-			regs.Orig_rax = ^uint64(0) // skipped
+		case !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP || ws.TrapCause() != 0:
+			return regs, fmt.Errorf("running code: unexpected %s at %#x", describe(ws), regs.Rip)
+		case regs.Rip == trap+1:
+			return regs, t.SetSignalMask(mask)
+		case regs.Rip == call+1:
+			res, err := onCall(&regs)
+			if err != nil {
+				return regs, err
+			}
+			regs.Rax = uint64(res)
 			if err := t.SetRegs(&regs); err != nil {
 				return regs, err
 			}
-		}
-		if err := t.toSyscallStop("running code: a syscall's exit"); err != nil {
-			return regs, err
-		}
-		if emulated {
-			if regs, err = t.Regs(); err != nil {
-				return regs, err
-			}
-			regs.Rax = uint64(result)
-			if err := t.SetRegs(&regs); err != nil {
-				return regs, err
-			}
+		default:
+			return regs, fmt.Errorf("running code: a trap at %#x", regs.Rip)
 		}
 	}
+}
+
+// SignalMask returns the thread's signal mask (PTRACE_GETSIGMASK).
+func (t *Proc) SignalMask() (uint64, error) {
+	var mask uint64
+	if _, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_GETSIGMASK, uintptr(t.Pid), 8, uintptr(unsafe.Pointer(&mask)), 0, 0); errno != 0 {
+		return 0, fmt.Errorf("reading the signal mask of thread %d: %w", t.Pid, errno)
+	}
+	return mask, nil
+}
+
+// SetSignalMask sets the thread's signal mask (PTRACE_SETSIGMASK).
+func (t *Proc) SetSignalMask(mask uint64) error {
+	if _, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SETSIGMASK, uintptr(t.Pid), 8, uintptr(unsafe.Pointer(&mask)), 0, 0); errno != 0 {
+		return fmt.Errorf("setting the signal mask of thread %d: %w", t.Pid, errno)
+	}
+	return nil
 }

@@ -99,6 +99,9 @@ func cmdDump(args []string) error {
 		switch f.Kind {
 		case trace.KindExec:
 			fmt.Fprintf(out, "%s (copy %s) rip=%#x rsp=%#x stack %d bytes", f.Exe, f.ExeFile, f.Regs.Rip, f.Regs.Rsp, memBytes(f))
+			if f.Flags&trace.FlagPreloaded != 0 {
+				fmt.Fprint(out, " (syscall buffer loaded)")
+			}
 		case trace.KindSyscall:
 			r := &f.Regs
 			fmt.Fprintf(out, "%s(%#x, %#x, %#x, %#x, %#x, %#x) = %s", arch.SyscallName(f.Nr), r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9, result(f.Result))
@@ -113,6 +116,9 @@ func cmdDump(args []string) error {
 			}
 			if f.Flags&trace.FlagDisabled != 0 {
 				fmt.Fprint(out, " (disabled by rewind)")
+			}
+			if f.Flags&trace.FlagPatched != 0 {
+				fmt.Fprint(out, " (its syscalls patched for the buffer)")
 			}
 		case trace.KindSignal:
 			how := "at a syscall exit"

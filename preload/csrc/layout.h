@@ -6,6 +6,7 @@
 #define RW_EXEC_OFF 16                   // syscall; ret: replay runs the calls made there
 #define RW_TRAP_OFF 24                   // int3: where rewind's run of the static variant's set-up ends
 #define RW_PATCH_OFF 32                  // the static variant's rw_patch, for librewind_preload (0: none)
+#define RW_CALL_OFF 40                   // int3; ret: the static variant's set-up calls rewind there
 #define RW_SLOTS (RW_REGION + 0x100000)  // one buffer slot per thread
 #define RW_SLOT_SIZE 0x120000
 #define RW_MAX_SLOTS 1024

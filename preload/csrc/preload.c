@@ -1,11 +1,13 @@
-// librewind_preload: rewind's in-process syscall buffer (see doc.go).
+// librewind_static: rewind's in-process syscall buffer (see doc.go).
 //
-// Loaded with LD_PRELOAD into every process rewind records. Its
-// constructor maps a code page at a fixed address (one "untraced" syscall
-// instruction that rewind's seccomp filter lets through without a ptrace
-// stop, one traced), registers this thread's buffer with rewind, installs
-// the filter and patches libc's syscall instructions with jumps to stubs
-// that call rw_handle. rw_handle runs common calls at the untraced site and
+// rewind loads it into every process it records or replays, just after
+// exec, and runs its set-up there (rw_static_start): it fills a code page
+// at a fixed address (one "untraced" syscall instruction that rewind's
+// seccomp filter lets through without a ptrace stop, one traced), takes
+// this thread's buffer slot, installs the filter and patches the syscall
+// instructions of the code the exec starts in (the dynamic linker, or a
+// static program) with jumps to stubs that call rw_handle; rewind has it
+// patch libc's as soon as the dynamic linker maps it (rw_static_patch). rw_handle runs common calls at the untraced site and
 // appends their results to the buffer; rewind copies the buffer into the
 // trace at the thread's next stop. When replaying, rw_handle takes the
 // results from the buffer, which rewind has filled, instead.
@@ -68,19 +70,6 @@ HIDDEN void *memset(void *d, int c, size_t n) {
 	return r;
 }
 
-// A syscall from this library's own text: traced.
-static long sys6(long n, long a, long b, long c, long d, long e, long f) {
-	register long r10 asm("r10") = d;
-	register long r8 asm("r8") = e;
-	register long r9 asm("r9") = f;
-	long ret;
-	asm volatile("syscall"
-		     : "=a"(ret)
-		     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-		     : "rcx", "r11", "memory");
-	return ret;
-}
-
 // A syscall at a site of the code page: RW_UNTRACED runs without a ptrace
 // stop, RW_TRACED stops like any other.
 static long page_call(uintptr_t site, long n, long a, long b, long c, long d, long e, long f) {
@@ -97,10 +86,19 @@ static long page_call(uintptr_t site, long n, long a, long b, long c, long d, lo
 
 #define traced(n, a, b, c, d, e, f) page_call(RW_REGION + RW_TRACED_OFF, n, a, b, c, d, e, f)
 
+// rw_quiet: the library's set-up runs under rewind's control, not as part
+// of the program (the static variant's start, a patch rewind asks for):
+// its calls run untraced, replay runs it alike, and it registers a slot
+// at the code page's call site, an int3 rewind answers. Otherwise they
+// are the program's calls, traced and recorded.
+static int rw_quiet;
+
+static long setup(long n, long a, long b, long c, long d, long e, long f) {
+	return page_call(RW_REGION + (rw_quiet ? RW_UNTRACED_OFF : RW_TRACED_OFF), n, a, b, c, d, e, f);
+}
+
 // ---- this thread's slot ----
 
-#ifdef RW_STATIC
-#define STATIC 1 // the static variant
 // The static variant runs where the program owns %fs (a Go runtime, a
 // static libc) and there is no TLS of ours: %gs points at this thread's
 // block (layout.h). rewind points a new thread's %gs at rw_noslot; a
@@ -118,7 +116,7 @@ static char *this_slot(void) {
 	return s;
 }
 
-static void set_block(struct block *b) { traced(__NR_arch_prctl, 0x1001 /* ARCH_SET_GS */, (long)b, 0, 0, 0, 0); }
+static void set_block(struct block *b) { setup(__NR_arch_prctl, 0x1001 /* ARCH_SET_GS */, (long)b, 0, 0, 0, 0); }
 
 static void set_slot(char *slot) {
 	struct block *b = (struct block *)slot;
@@ -131,22 +129,6 @@ static void set_spare(void) {
 	rw_spare.stack = rw_spare_stack + sizeof rw_spare_stack;
 	set_block(&rw_spare);
 }
-#else
-#define STATIC 0
-// This thread's buffer slot (0: none) and the top of rw_handle's stack;
-// the assembly entry reads rw_stack.
-static __thread char *rw_slot __attribute__((tls_model("initial-exec")));
-HIDDEN __thread char *rw_stack __attribute__((tls_model("initial-exec")));
-
-static char *this_slot(void) { return rw_slot; }
-
-static void set_slot(char *slot) {
-	rw_slot = slot;
-	rw_stack = slot + RW_STACK_TOP;
-}
-
-static void set_spare(void) { rw_stack = rw_spare_stack + sizeof rw_spare_stack; }
-#endif
 
 static int is_err(long r) { return (unsigned long)r > -4096UL; }
 
@@ -175,7 +157,7 @@ static uintptr_t new_slot(void) {
 	while (rw_next_slot < RW_MAX_SLOTS) {
 		int i = rw_next_slot++;
 		uintptr_t a = RW_SLOTS + (uintptr_t)i * RW_SLOT_SIZE;
-		long p = traced(__NR_mmap, a, RW_SLOT_SIZE, PROT_READ | PROT_WRITE,
+		long p = setup(__NR_mmap, a, RW_SLOT_SIZE, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 		if (p == -EEXIST)
 			continue;
@@ -195,10 +177,10 @@ static int slot_init(void) {
 		return 0;
 	struct hdr *h = (struct hdr *)a;
 	h->cap = RW_SLOT_SIZE - RW_RECORDS_OFF;
-	long r = traced(RW_SYS_REGISTER, a, RW_SLOT_SIZE, rw_text_start, rw_text_end, 0, 0);
+	long r = page_call(RW_REGION + (rw_quiet ? RW_CALL_OFF : RW_TRACED_OFF), RW_SYS_REGISTER, a, RW_SLOT_SIZE, rw_text_start, rw_text_end, 0, 0);
 	if (r != 0 && r != 1) {
 		rw_ours[(a - RW_SLOTS) / RW_SLOT_SIZE] = 0;
-		traced(__NR_munmap, a, RW_SLOT_SIZE, 0, 0, 0, 0);
+		setup(__NR_munmap, a, RW_SLOT_SIZE, 0, 0, 0, 0);
 		return 0;
 	}
 	rw_filtered = r == 1;
@@ -704,11 +686,7 @@ HIDDEN long rw_handle(long *regs) {
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
-#ifdef RW_STATIC
 #define LOAD_STACK "	mov %gs:" STR(RW_BLOCK_STACK) ", %rsp\n"
-#else
-#define LOAD_STACK "	mov rw_stack@gottpoff(%rip), %rsp\n	mov %fs:(%rsp), %rsp\n"
-#endif
 
 // The assembly entry the stubs jump to, with rcx the address to return
 // to; it returns with ZF set when the call is done (result in rax), clear
@@ -951,7 +929,7 @@ static void patch(struct range libc, int generic) {
 	// start low: at 4 MiB for Go's).
 	uintptr_t lowest = libc.start > (1UL << 30) ? libc.start - (1UL << 30) : 1 << 20;
 	for (uintptr_t hint = (libc.start - size - (1 << 20)) & ~4095UL; libc.start > size + (2 << 20) && hint > lowest; hint -= 1 << 20) {
-		long p = traced(__NR_mmap, hint, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		long p = setup(__NR_mmap, hint, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 		if ((uintptr_t)p == hint) {
 			stubs = hint;
 			break;
@@ -960,7 +938,7 @@ static void patch(struct range libc, int generic) {
 	if (!stubs)
 		return;
 	uintptr_t text = libc.start, text_len = libc.end - libc.start;
-	if (traced(__NR_mprotect, text, text_len, PROT_READ | PROT_WRITE | PROT_EXEC, 0, 0, 0) != 0)
+	if (setup(__NR_mprotect, text, text_len, PROT_READ | PROT_WRITE | PROT_EXEC, 0, 0, 0) != 0)
 		return;
 	uint8_t *stub = (uint8_t *)stubs, *patched = start;
 	for (int i = 0; i < sites; i++) {
@@ -977,8 +955,8 @@ static void patch(struct range libc, int generic) {
 		stub += STUB_SIZE;
 		patched = after;
 	}
-	traced(__NR_mprotect, text, text_len, PROT_READ | PROT_EXEC, 0, 0, 0);
-	traced(__NR_mprotect, stubs, size, PROT_READ | PROT_EXEC, 0, 0, 0);
+	setup(__NR_mprotect, text, text_len, PROT_READ | PROT_EXEC, 0, 0, 0);
+	setup(__NR_mprotect, stubs, size, PROT_READ | PROT_EXEC, 0, 0, 0);
 }
 
 // ---- start-up ----
@@ -986,33 +964,25 @@ static void patch(struct range libc, int generic) {
 static void rw_patch(uintptr_t start, uintptr_t end, int generic);
 
 // The code page: the untraced site, the traced one, the exec site, the
-// trap, and (static variant) rw_patch's address. It returns 1 when it
-// mapped the page, -EEXIST when the page was there (the static variant's),
-// else 0.
-static long map_code_page(void) {
-	long p = sys6(__NR_mmap, RW_REGION, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (p == -EEXIST)
-		return p;
-	if ((uintptr_t)p != RW_REGION)
-		return 0;
+// trap, rw_patch's address (for the librewind_preload of traces up to
+// format 6, which had it patch libc) and the call site.
+static void write_code_page(uint8_t *page) {
 	static const uint8_t site[] = {0x0f, 0x05, 0xc3}; // syscall; ret
-	uint8_t *page = (uint8_t *)RW_REGION;
 	memcpy(page + RW_UNTRACED_OFF, site, sizeof site);
 	memcpy(page + RW_TRACED_OFF, site, sizeof site);
 	memcpy(page + RW_EXEC_OFF, site, sizeof site);
 	page[RW_TRAP_OFF] = 0xcc;
-	if (STATIC) {
-		uintptr_t fn = (uintptr_t)rw_patch;
-		memcpy(page + RW_PATCH_OFF, &fn, sizeof fn);
-	}
-	return sys6(__NR_mprotect, RW_REGION, 4096, PROT_READ | PROT_EXEC, 0, 0, 0) == 0;
+	uintptr_t fn = (uintptr_t)rw_patch;
+	memcpy(page + RW_PATCH_OFF, &fn, sizeof fn);
+	page[RW_CALL_OFF] = 0xcc; // int3; ret
+	page[RW_CALL_OFF + 1] = 0xc3;
 }
 
 // install_filter lets syscalls from the untraced site run without a
 // ptrace stop; every other one stops (SECCOMP_RET_TRACE). Filters last
 // across exec, so a process that has one already keeps it.
 static void install_filter(void) {
-	if (traced(__NR_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0) != 0)
+	if (setup(__NR_prctl, PR_GET_SECCOMP, 0, 0, 0, 0, 0) != 0)
 		return;
 	uint64_t ip = RW_REGION + RW_UNTRACED_OFF + 2;
 	struct sock_filter f[] = {
@@ -1026,39 +996,84 @@ static void install_filter(void) {
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = {sizeof f / sizeof f[0], f};
-	traced(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
-	traced(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, (long)&prog, 0, 0, 0);
+	setup(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
+	setup(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, (long)&prog, 0, 0, 0);
 }
 
 // rw_patch patches the syscall sites of the text [start, end); generic:
 // also those whose call is not known (a static program's).
 static void rw_patch(uintptr_t start, uintptr_t end, int generic) { patch((struct range){start, end}, generic); }
 
-#ifdef RW_STATIC
-// rewind loads this variant itself, at RW_STATIC_BASE, into every program
-// it starts, just after exec, and runs rw_static_start with the code to
+// rewind loads this library at RW_STATIC_BASE into every program it
+// starts, just after exec, and runs rw_static_start with the code to
 // patch in [r13, r14) (the dynamic linker's text, or a static program's,
-// r15 then 1) and in r12 where to go at the end (the code page's trap): it sets up
-// the code page, this thread's slot and the filter as rw_init does, and
-// patches. librewind_preload, loaded later, has it patch libc too
-// (RW_PATCH_OFF). rewind then puts back the registers exec left.
+// r15 then 1) and in r12 where to go at the end (the code page's trap): it
+// sets up the code page, this thread's slot and the filter, and patches.
+// rewind then puts back the registers exec left.
 HIDDEN uintptr_t rw_exe_entry;
 extern const char __ehdr_start[];
 
+// static_layout finishes the mapping rewind made, readable, writable and
+// executable, from the code page to this image's end (one injected call,
+// not one per part): it writes the code page, gives it and each of the
+// image's segments their protection and unmaps the gap between them.
+static int static_layout(void) {
+	write_code_page((uint8_t *)RW_REGION);
+	if (setup(__NR_mprotect, RW_REGION, 4096, PROT_READ | PROT_EXEC, 0, 0, 0) != 0 ||
+	    setup(__NR_munmap, RW_REGION + 4096, RW_STATIC_BASE - RW_REGION - 4096, 0, 0, 0, 0) != 0)
+		return 0;
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)__ehdr_start;
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(__ehdr_start + eh->e_phoff);
+	for (int i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		long prot = (ph[i].p_flags & PF_R ? PROT_READ : 0) | (ph[i].p_flags & PF_W ? PROT_WRITE : 0) |
+			    (ph[i].p_flags & PF_X ? PROT_EXEC : 0);
+		uintptr_t start = RW_STATIC_BASE + (ph[i].p_vaddr & ~4095UL);
+		uintptr_t end = RW_STATIC_BASE + ((ph[i].p_vaddr + ph[i].p_memsz + 4095) & ~4095UL);
+		if (setup(__NR_mprotect, start, end - start, prot, 0, 0, 0) != 0)
+			return 0;
+	}
+	return 1;
+}
+
 HIDDEN void rw_static_init(uintptr_t entry, uintptr_t start, uintptr_t end, int program) {
 	rw_exe_entry = entry;
-	if (map_code_page() != 1)
-		return;
-	struct range self = text((uintptr_t)__ehdr_start);
-	rw_text_start = self.start;
-	rw_text_end = self.end;
-	set_block(&rw_noslot);
-	if (!slot_init())
-		return;
-	if (!rw_filtered)
-		install_filter();
-	rw_patch(start, end, program);
+	rw_quiet = 1;
+	if (static_layout()) {
+		struct range self = text((uintptr_t)__ehdr_start);
+		rw_text_start = self.start;
+		rw_text_end = self.end;
+		set_block(&rw_noslot);
+		if (slot_init()) {
+			if (!rw_filtered)
+				install_filter();
+			patch((struct range){start, end}, program);
+		}
+	}
+	rw_quiet = 0;
 }
+
+// rw_static_patch: rewind runs it to patch libc's text, [r13, r14), as
+// soon as the dynamic linker maps it; it ends at the trap, r12.
+HIDDEN void rw_patch_quiet(uintptr_t start, uintptr_t end) {
+	rw_quiet = 1;
+	patch((struct range){start, end}, 0);
+	rw_quiet = 0;
+}
+
+asm(".text\n"
+    ".globl rw_static_patch\n"
+    ".hidden rw_static_patch\n"
+    "rw_static_patch:\n"
+    "	mov %rsp, %rbx\n"
+    "	sub $256, %rsp\n" // past the red zone of the code it stopped
+    "	and $-16, %rsp\n"
+    "	mov %r13, %rdi\n"
+    "	mov %r14, %rsi\n"
+    "	call rw_patch_quiet\n"
+    "	mov %rbx, %rsp\n"
+    "	jmp *%r12\n");
 
 asm(".text\n"
     ".globl rw_static_start\n"
@@ -1088,70 +1103,3 @@ asm(".text\n"
     "	xor %r14d, %r14d\n"
     "	xor %r15d, %r15d\n"
     "	jmp *rw_exe_entry(%rip)\n");
-#else
-// The dynamic linker's list of loaded objects (<link.h>), read without
-// libc: it names libc and this library with their load addresses, so no
-// traced read of /proc/self/maps is needed at every process start.
-struct link_map {
-	uintptr_t l_addr;
-	const char *l_name;
-	const Elf64_Dyn *l_ld;
-	struct link_map *l_next, *l_prev;
-};
-struct r_debug {
-	int r_version;
-	struct link_map *r_map;
-};
-extern struct r_debug _r_debug;  // the dynamic linker's
-extern const Elf64_Dyn _DYNAMIC[]; // this library's
-
-static int ends_with(const char *s, const char *suffix) {
-	size_t n = 0, m = 0;
-	while (s[n])
-		n++;
-	while (suffix[m])
-		m++;
-	if (n < m)
-		return 0;
-	for (size_t i = 0; i < m; i++)
-		if (s[n - m + i] != suffix[i])
-			return 0;
-	return 1;
-}
-
-// find_objects finds the executable segments of libc and of this library.
-static int find_objects(struct range *libc, struct range *self) {
-	for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next) {
-		if (l->l_ld == _DYNAMIC)
-			*self = text(l->l_addr);
-		else if (l->l_name && ends_with(l->l_name, "/libc.so.6"))
-			*libc = text(l->l_addr);
-	}
-	return libc->start != 0 && self->start != 0;
-}
-
-__attribute__((constructor)) static void rw_init(void) {
-	struct range libc = {0, 0}, self = {0, 0};
-	long mapped = map_code_page();
-	if (mapped == -EEXIST) {
-		// rewind loaded the static variant at exec: it has its slots
-		// and patched the dynamic linker; it patches libc too.
-		void (*patch_libc)(uintptr_t, uintptr_t, int);
-		memcpy(&patch_libc, (const char *)RW_REGION + RW_PATCH_OFF, sizeof patch_libc);
-		if (patch_libc && find_objects(&libc, &self))
-			patch_libc(libc.start, libc.end, 0);
-		return;
-	}
-	if (mapped != 1 || !find_objects(&libc, &self))
-		return;
-	rw_text_start = self.start;
-	rw_text_end = self.end;
-	if (!slot_init()) { // not recording or replaying with rewind: stay out of the way
-		sys6(__NR_munmap, RW_REGION, 4096, 0, 0, 0, 0);
-		return;
-	}
-	if (!rw_filtered)
-		install_filter();
-	patch(libc, 0);
-}
-#endif
