@@ -26,18 +26,7 @@ func (r *recording) captureExec(task *task) (*trace.Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := hideVDSO(t, regs.Rsp); err != nil {
-		return nil, err
-	}
 	maps, err := tracee.ReadMaps(t.Pid)
-	if err != nil {
-		return nil, err
-	}
-	exe, err := readlinkProc(t.Pid, "exe")
-	if err != nil {
-		return nil, err
-	}
-	preloaded, err := r.startBuffer(task, &regs, maps, exe)
 	if err != nil {
 		return nil, err
 	}
@@ -48,6 +37,18 @@ func (r *recording) captureExec(task *task) (*trace.Frame, error) {
 	img := make([]byte, stack.End-regs.Rsp)
 	if err := t.ReadMem(regs.Rsp, img); err != nil {
 		return nil, fmt.Errorf("exec: reading the initial stack: %w", err)
+	}
+	if err := hideVDSO(t, regs.Rsp, img); err != nil {
+		return nil, err
+	}
+	exe, err := readlinkProc(t.Pid, "exe")
+	if err != nil {
+		return nil, err
+	}
+	// The set-up runs below the stack pointer: img stays the stack's.
+	preloaded, err := r.startBuffer(task, &regs, maps, exe)
+	if err != nil {
+		return nil, err
 	}
 	exeFile, _, err := r.files.save(fmt.Sprintf("/proc/%d/exe", t.Pid), exe)
 	if err != nil {
@@ -101,35 +102,35 @@ func (r *recording) startBuffer(t *task, regs *unix.PtraceRegs, maps []tracee.Ma
 
 // hideVDSO turns AT_SYSINFO_EHDR in the auxv into AT_IGNORE, so libc and
 // the Go runtime make real (recorded) syscalls for the time instead of
-// reading it from the vDSO.
-func hideVDSO(t *tracee.Proc, sp uint64) error {
-	word := make([]byte, 8)
-	read := func(addr uint64) (uint64, error) {
-		if err := t.ReadMem(addr, word); err != nil {
-			return 0, err
+// reading it from the vDSO. img is the initial stack from sp on (argc,
+// argv, envp, auxv…); the change is made in it too.
+func hideVDSO(t *tracee.Proc, sp uint64, img []byte) error {
+	word := func(off int) (uint64, error) {
+		if off < 0 || off+8 > len(img) {
+			return 0, fmt.Errorf("exec: the initial stack ends before the auxiliary vector does")
 		}
-		return binary.LittleEndian.Uint64(word), nil
+		return binary.LittleEndian.Uint64(img[off:]), nil
 	}
-	argc, err := read(sp)
+	argc, err := word(0)
 	if err != nil {
 		return err
 	}
-	p := sp + 8*(argc+2) // skip argc, argv[], NULL
-	for i := 0; ; i++ {
-		v, err := read(p)
+	if argc > uint64(len(img)/8) {
+		return fmt.Errorf("exec: argc %d is beyond the initial stack", argc)
+	}
+	off := 8 * (int(argc) + 2) // skip argc, argv[], NULL
+	for {                      // envp[], NULL
+		v, err := word(off)
 		if err != nil {
 			return err
 		}
-		p += 8
+		off += 8
 		if v == 0 {
 			break
 		}
-		if i > 1<<20 {
-			return fmt.Errorf("exec: environment does not end")
-		}
 	}
-	for i := 0; i < 256; i++ {
-		typ, err := read(p)
+	for {
+		typ, err := word(off)
 		if err != nil {
 			return err
 		}
@@ -137,12 +138,11 @@ func hideVDSO(t *tracee.Proc, sp uint64) error {
 			return nil
 		}
 		if typ == arch.AT_SYSINFO_EHDR {
-			binary.LittleEndian.PutUint64(word, arch.AT_IGNORE)
-			if err := t.WriteMem(p, word); err != nil {
+			binary.LittleEndian.PutUint64(img[off:], arch.AT_IGNORE)
+			if err := t.WriteMem(sp+uint64(off), img[off:off+8]); err != nil {
 				return err
 			}
 		}
-		p += 16
+		off += 16
 	}
-	return fmt.Errorf("exec: auxiliary vector does not end")
 }

@@ -26,19 +26,24 @@ func newFileStore(dir string) *fileStore {
 // /proc/PID/map_files/…) whose original name is orig, and returns its name
 // under files/ and its size.
 func (s *fileStore) save(src, orig string) (name string, size int64, err error) {
+	// A stat first: most files were seen before (every process maps libc).
+	var st unix.Stat_t
+	if err := unix.Stat(src, &st); err != nil {
+		return "", 0, fmt.Errorf("copy %s into the trace: %w", orig, err)
+	}
+	key := fileKey(&st)
+	if name, ok := s.seen[key]; ok {
+		return name, st.Size, nil
+	}
 	f, err := os.Open(src)
 	if err != nil {
 		return "", 0, fmt.Errorf("copy %s into the trace: %w", orig, err)
 	}
 	defer f.Close()
-	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		return "", 0, err
 	}
-	key := fmt.Sprintf("%d:%d:%d.%d:%d", st.Dev, st.Ino, st.Mtim.Sec, st.Mtim.Nsec, st.Size)
-	if name, ok := s.seen[key]; ok {
-		return name, st.Size, nil
-	}
+	key = fileKey(&st) // of what is copied
 	sum := sha256.Sum256([]byte(key + orig))
 	name = filepath.Base(orig) + "-" + hex.EncodeToString(sum[:6])
 	tmp := filepath.Join(s.dir, name+".tmp")
@@ -59,4 +64,8 @@ func (s *fileStore) save(src, orig string) (name string, size int64, err error) 
 	}
 	s.seen[key] = name
 	return name, n, nil
+}
+
+func fileKey(st *unix.Stat_t) string {
+	return fmt.Sprintf("%d:%d:%d.%d:%d", st.Dev, st.Ino, st.Mtim.Sec, st.Mtim.Nsec, st.Size)
 }
