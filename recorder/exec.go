@@ -50,7 +50,7 @@ func (r *recording) captureExec(task *task) (*trace.Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	exeFile, _, err := r.files.save(fmt.Sprintf("/proc/%d/exe", t.Pid), exe)
+	exeFile, _, err := r.files.save(fmt.Sprintf("/proc/%d/exe", t.Pid), exe, false)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func (r *recording) captureExec(task *task) (*trace.Frame, error) {
 			continue
 		}
 		seen[m.Path] = true
-		name, _, err := r.files.save(fmt.Sprintf("/proc/%d/map_files/%x-%x", t.Pid, m.Start, m.End), m.Path)
+		name, _, err := r.files.save(fmt.Sprintf("/proc/%d/map_files/%x-%x", t.Pid, m.Start, m.End), m.Path, false)
 		if err != nil {
 			return nil, err
 		}

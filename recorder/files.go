@@ -3,19 +3,35 @@ package recorder
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
 
 // fileStore copies the files a recording maps into the trace's files/,
-// once per (device, inode, mtime, size).
+// once per (device, inode, mtime, size). A file is opened when it is
+// mapped and copied by a goroutine meanwhile, off the recording's path
+// (the programs of go build map 87 MB of them), unless the program may
+// write it through its mapping (shared): then the copy is taken at once,
+// as the mapping was. wait gives the outcome of the copies.
 type fileStore struct {
-	dir  string
-	seen map[string]string
+	dir    string
+	seen   map[string]string
+	copies chan fileCopy
+	done   sync.WaitGroup
+	mu     sync.Mutex
+	err    error // the first failed copy's
+}
+
+type fileCopy struct {
+	f          *os.File
+	orig, name string
+	size       int64
 }
 
 func newFileStore(dir string) *fileStore {
@@ -24,46 +40,92 @@ func newFileStore(dir string) *fileStore {
 
 // save copies the file open at src (a path, typically /proc/PID/fd/N or
 // /proc/PID/map_files/…) whose original name is orig, and returns its name
-// under files/ and its size.
-func (s *fileStore) save(src, orig string) (name string, size int64, err error) {
+// under files/ and its size; now if now is set, else in the background.
+func (s *fileStore) save(src, orig string, now bool) (name string, size int64, err error) {
 	// A stat first: most files were seen before (every process maps libc).
 	var st unix.Stat_t
 	if err := unix.Stat(src, &st); err != nil {
 		return "", 0, fmt.Errorf("copy %s into the trace: %w", orig, err)
 	}
-	key := fileKey(&st)
-	if name, ok := s.seen[key]; ok {
+	if name, ok := s.seen[fileKey(&st)]; ok {
 		return name, st.Size, nil
 	}
 	f, err := os.Open(src)
 	if err != nil {
 		return "", 0, fmt.Errorf("copy %s into the trace: %w", orig, err)
 	}
-	defer f.Close()
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil { // of what is copied
+		f.Close()
 		return "", 0, err
 	}
-	key = fileKey(&st) // of what is copied
+	key := fileKey(&st)
+	if name, ok := s.seen[key]; ok {
+		f.Close()
+		return name, st.Size, nil
+	}
 	sum := sha256.Sum256([]byte(key + orig))
 	name = filepath.Base(orig) + "-" + hex.EncodeToString(sum[:6])
-	tmp := filepath.Join(s.dir, name+".tmp")
+	c := fileCopy{f: f, orig: orig, name: name, size: st.Size}
+	if now {
+		if err := s.copy(c); err != nil {
+			return "", 0, err
+		}
+		s.seen[key] = name
+		return name, st.Size, nil
+	}
+	s.seen[key] = name
+	if s.copies == nil {
+		s.copies = make(chan fileCopy, 64)
+		s.done.Add(1)
+		go s.copier()
+	}
+	s.copies <- c
+	return name, st.Size, nil
+}
+
+// copier copies the files save opened, one at a time.
+func (s *fileStore) copier() {
+	defer s.done.Done()
+	for c := range s.copies {
+		if err := s.copy(c); err != nil {
+			s.mu.Lock()
+			s.err = errors.Join(s.err, err)
+			s.mu.Unlock()
+		}
+	}
+}
+
+func (s *fileStore) copy(c fileCopy) error {
+	defer c.f.Close()
+	tmp := filepath.Join(s.dir, c.name+".tmp")
 	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o755) // executable: replay execs the copy
 	if err != nil {
-		return "", 0, err
+		return fmt.Errorf("copy %s into the trace: %w", c.orig, err)
 	}
-	n, err := io.Copy(out, f)
+	n, err := io.Copy(out, c.f)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil && n != c.size {
+		err = fmt.Errorf("it changed while it was copied (%d bytes when mapped, %d copied)", c.size, n)
+	}
 	if err != nil {
 		os.Remove(tmp)
-		return "", 0, fmt.Errorf("copy %s into the trace: %w", orig, err)
+		return fmt.Errorf("copy %s into the trace: %w", c.orig, err)
 	}
-	if err := os.Rename(tmp, filepath.Join(s.dir, name)); err != nil {
-		return "", 0, err
+	return os.Rename(tmp, filepath.Join(s.dir, c.name))
+}
+
+// wait waits for the copies and returns what went wrong with them.
+func (s *fileStore) wait() error {
+	if s.copies != nil {
+		close(s.copies)
+		s.copies = nil
 	}
-	s.seen[key] = name
-	return name, n, nil
+	s.done.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 func fileKey(st *unix.Stat_t) string {

@@ -147,6 +147,11 @@ func record(opts Options) (Result, error) {
 	res, err := r.run(t)
 	if err != nil {
 		r.killAll()
+		r.files.wait()
+		w.Close(false)
+		return res, err
+	}
+	if err := r.files.wait(); err != nil {
 		w.Close(false)
 		return res, err
 	}
@@ -231,7 +236,8 @@ func (r *recording) fileMapping(t *task, f *trace.Frame, entry *unix.PtraceRegs)
 	if err != nil {
 		return fmt.Errorf("mmap of fd %d: %w", fd, err)
 	}
-	name, size, err := r.files.save(src, path)
+	const mapShared = 0x01
+	name, size, err := r.files.save(src, path, entry.R10&mapShared != 0)
 	if err != nil {
 		return err
 	}
