@@ -1,7 +1,8 @@
 // mmapfile: address-space syscalls that replay executes for real and checks
 // against the trace, over file data that must come from the trace. Exercises
 // a 3-page file mapped PROT_READ MAP_PRIVATE (whole, and from an offset of
-// one page), munmap, an anonymous mapping, mprotect and mremap growing it.
+// one page), a shared writable mapping the program writes through, munmap,
+// an anonymous mapping, mprotect and mremap growing it.
 // Prints checksums, which are the same on every run.
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -47,6 +48,16 @@ int main(void) {
 	printf("map offset 1 page: sum %lu, equal %d\n", sum(o, 2 * page),
 	       memcmp(o, data + page, 2 * page) == 0);
 	if (munmap(m, size) < 0 || munmap(o, 2 * page) < 0)
+		die("munmap");
+	// Shared and writable, changed through the mapping at once: replay
+	// must map the file as it was when mapped, not as it was left.
+	unsigned char *sh = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (sh == MAP_FAILED)
+		die("mmap shared");
+	unsigned long before = sum(sh, size);
+	memset(sh, 0xab, size);
+	printf("map shared: sum %lu, after writing it %lu\n", before, sum(sh, size));
+	if (munmap(sh, size) < 0)
 		die("munmap");
 	close(fd);
 	unlink(name);
