@@ -32,6 +32,7 @@ type fileCopy struct {
 	f          *os.File
 	orig, name string
 	size       int64
+	done       chan struct{} // if set, closed when the copies before are done (f is nil)
 }
 
 func newFileStore(dir string) *fileStore {
@@ -48,6 +49,9 @@ func (s *fileStore) save(src, orig string, now bool) (name string, size int64, e
 		return "", 0, fmt.Errorf("copy %s into the trace: %w", orig, err)
 	}
 	if name, ok := s.seen[fileKey(&st)]; ok {
+		if now {
+			s.drain() // its copy may be under way
+		}
 		return name, st.Size, nil
 	}
 	f, err := os.Open(src)
@@ -61,6 +65,9 @@ func (s *fileStore) save(src, orig string, now bool) (name string, size int64, e
 	key := fileKey(&st)
 	if name, ok := s.seen[key]; ok {
 		f.Close()
+		if now {
+			s.drain()
+		}
 		return name, st.Size, nil
 	}
 	sum := sha256.Sum256([]byte(key + orig))
@@ -87,6 +94,10 @@ func (s *fileStore) save(src, orig string, now bool) (name string, size int64, e
 func (s *fileStore) copier() {
 	defer s.done.Done()
 	for c := range s.copies {
+		if c.done != nil {
+			close(c.done)
+			continue
+		}
 		if err := s.copy(c); err != nil {
 			s.mu.Lock()
 			s.err = errors.Join(s.err, err)
@@ -114,6 +125,16 @@ func (s *fileStore) copy(c fileCopy) error {
 		return fmt.Errorf("copy %s into the trace: %w", c.orig, err)
 	}
 	return os.Rename(tmp, filepath.Join(s.dir, c.name))
+}
+
+// drain waits for the copies queued so far.
+func (s *fileStore) drain() {
+	if s.copies == nil {
+		return
+	}
+	done := make(chan struct{})
+	s.copies <- fileCopy{done: done}
+	<-done
 }
 
 // wait waits for the copies and returns what went wrong with them.
