@@ -173,6 +173,17 @@ type StreamReader struct {
 	tornOK bool
 	torn   *FormatError
 	chunks int // chunks read and verified
+	// ahead delivers the chunk after the current one, read and
+	// decompressed by a goroutine while the current one is used.
+	ahead chan chunkRead
+}
+
+// chunkRead is a chunk read at offset cur, which ends at off.
+type chunkRead struct {
+	cur, off int64
+	raw      []byte
+	err      error
+	torn     *FormatError // the stream ends inside this chunk (err is io.EOF)
 }
 
 // NewStreamReader reads a stream from r; name is used in errors.
@@ -218,59 +229,97 @@ func (s *StreamReader) ReadByte() (byte, error) {
 }
 
 func (s *StreamReader) next() error {
-	s.cur = s.off
+	var c chunkRead
+	if s.ahead != nil {
+		c = <-s.ahead
+		s.ahead = nil
+	} else {
+		c = s.readChunk(s.off)
+	}
+	s.cur = c.cur
+	if c.torn != nil {
+		s.torn = c.torn
+	}
+	if c.err != nil {
+		return c.err
+	}
+	s.off, s.chunk, s.pos = c.off, c.raw, 0
+	s.chunks++
+	// The next chunk is decompressed meanwhile, on another CPU: replay
+	// uses this one while the tracee runs.
+	ahead := make(chan chunkRead, 1)
+	s.ahead = ahead
+	go func(off int64) { ahead <- s.readChunk(off) }(s.off)
+	return nil
+}
+
+// readChunk reads and decompresses the chunk at off, where s.r is. It
+// touches nothing else of s: a goroutine runs it ahead of next.
+func (s *StreamReader) readChunk(off int64) chunkRead {
+	c := chunkRead{cur: off}
+	fail := func(msg string, args ...any) chunkRead {
+		c.err = &FormatError{File: s.name, Off: off, Msg: fmt.Sprintf(msg, args...)}
+		return c
+	}
+	// cut: a chunk that ends early. At the end of the file of a stream
+	// that may be torn it is the end (io.EOF), otherwise damage. Read
+	// errors other than the end of the file are reported as they are.
+	cut := func(err error, msg string, args ...any) chunkRead {
+		if err != io.EOF && err != io.ErrUnexpectedEOF {
+			c.err = &FormatError{File: s.name, Off: off, Msg: "reading the chunk: " + err.Error(), Err: err}
+			return c
+		}
+		fail(msg, args...)
+		if s.tornOK {
+			c.torn, c.err = c.err.(*FormatError), io.EOF
+		}
+		return c
+	}
 	var hdr [chunkHdrSize]byte
 	n, err := io.ReadFull(s.r, hdr[:])
 	if err == io.EOF {
-		return io.EOF
+		c.err = io.EOF
+		return c
 	}
 	if err != nil {
-		return s.cut(err, "truncated chunk header (%d of %d bytes)", n, chunkHdrSize)
+		return cut(err, "truncated chunk header (%d of %d bytes)", n, chunkHdrSize)
 	}
 	if binary.LittleEndian.Uint32(hdr[0:]) != chunkMagic {
-		return s.fail("corrupt chunk header (bad magic)")
+		return fail("corrupt chunk header (bad magic)")
 	}
 	rawLen := binary.LittleEndian.Uint32(hdr[4:])
 	compLen := binary.LittleEndian.Uint32(hdr[8:])
 	sum := binary.LittleEndian.Uint32(hdr[12:])
 	if rawLen > maxChunkRaw || compLen > maxChunkStored {
-		return s.fail("corrupt chunk header (sizes %d/%d out of range)", rawLen, compLen)
+		return fail("corrupt chunk header (sizes %d/%d out of range)", rawLen, compLen)
 	}
 	comp := make([]byte, compLen)
 	if n, err := io.ReadFull(s.r, comp); err != nil {
-		return s.cut(err, "truncated chunk (%d of %d bytes)", n, compLen)
+		return cut(err, "truncated chunk (%d of %d bytes)", n, compLen)
 	}
 	if crc32.Checksum(comp, castagnoli) != sum {
-		return s.fail("chunk checksum mismatch: the trace is corrupted")
+		return fail("chunk checksum mismatch: the trace is corrupted")
 	}
 	raw, err := s.dec.DecodeAll(comp, make([]byte, 0, rawLen))
 	if err != nil || len(raw) != int(rawLen) {
-		return s.fail("chunk does not decompress: %v", err)
+		return fail("chunk does not decompress: %v", err)
 	}
-	s.off += chunkHdrSize + int64(compLen)
-	s.chunk, s.pos = raw, 0
-	s.chunks++
-	return nil
+	c.off, c.raw = off+chunkHdrSize+int64(compLen), raw
+	return c
 }
 
-// cut reports a chunk that ends early: at the end of the file of a
-// stream that may be torn it is the end (io.EOF), otherwise damage. Read
-// errors other than the end of the file are reported as they are.
-func (s *StreamReader) cut(err error, msg string, args ...any) error {
-	if err != io.EOF && err != io.ErrUnexpectedEOF {
-		return &FormatError{File: s.name, Off: s.off, Msg: "reading the chunk: " + err.Error(), Err: err}
+// stopAhead waits for the chunk being read ahead, if any, and drops it.
+func (s *StreamReader) stopAhead() {
+	if s.ahead != nil {
+		<-s.ahead
+		s.ahead = nil
 	}
-	fe := s.fail(msg, args...).(*FormatError)
-	if s.tornOK {
-		s.torn = fe
-		return io.EOF
-	}
-	return fe
 }
 
 // seek repositions the stream at the chunk starting at off in rs, pos
 // bytes into its decompressed data.
 func (s *StreamReader) seek(rs io.ReadSeeker, off int64, pos int) error {
+	s.stopAhead()
 	if _, err := rs.Seek(off, io.SeekStart); err != nil {
 		return err
 	}
@@ -291,6 +340,9 @@ func (s *StreamReader) seek(rs io.ReadSeeker, off int64, pos int) error {
 }
 
 // Close releases the decoder.
-func (s *StreamReader) Close() { s.dec.Close() }
+func (s *StreamReader) Close() {
+	s.stopAhead()
+	s.dec.Close()
+}
 
 var errFrameTooBig = errors.New("frame too big")
