@@ -114,6 +114,14 @@ type Session struct {
 	// ownMapping is a range rewind mapped into the program for a while
 	// (a trampoline), left out of memory digests.
 	ownMapping [2]uint64
+	// mapFDs holds, per recorded process, the descriptors of the trace's
+	// copies of files it has open to map from (close-on-exec, unseen by
+	// the program, whose descriptor calls are emulated): the dynamic
+	// linker maps each library three or four times, and an open and a
+	// close cost two injected calls each time.
+	mapFDs map[int32]map[string]int
+	// sameAsRecorded: files found the same as their copies in the trace.
+	sameAsRecorded map[string]bool
 }
 
 // Open starts replaying the trace in dir: it checks the trace and the
@@ -205,7 +213,7 @@ func (s *Session) start() error {
 	if err != nil {
 		return fmt.Errorf("starting %s: %w", f.Exe, err)
 	}
-	s.tasks, s.tgidOf = map[int32]*task{}, map[int32]int32{}
+	s.tasks, s.tgidOf, s.mapFDs = map[int32]*task{}, map[int32]int32{}, nil
 	s.addTask(f.Tid, f.Tid, t)
 	s.t, s.cur = t, f.Tid
 	s.pid.Store(int64(t.Pid))
@@ -238,9 +246,16 @@ func (s *Session) clearBelowStack(f *trace.Frame) error {
 // applyExec makes the freshly loaded image identical to the recorded one.
 func (s *Session) applyExec(f *trace.Frame) error {
 	for _, m := range f.Files {
+		if s.sameAsRecorded[m.Path] {
+			continue
+		}
 		if err := sameFile(m.Path, s.r.File(m.File)); err != nil {
 			return fmt.Errorf("%s changed since the recording, replay would diverge: %w", m.Path, err)
 		}
+		if s.sameAsRecorded == nil {
+			s.sameAsRecorded = map[string]bool{}
+		}
+		s.sameAsRecorded[m.Path] = true
 	}
 	if err := s.t.TrapInstructions(s.r.Header.CPUIDTrapped); err != nil {
 		return err
@@ -254,6 +269,7 @@ func (s *Session) applyExec(f *trace.Frame) error {
 		}
 	}
 	tgid := s.tgidOf[f.Tid]
+	delete(s.mapFDs, tgid) // closed by the exec
 	for _, w := range f.Mem {
 		if err := s.t.WriteMem(w.Addr, w.Data); err != nil {
 			return fmt.Errorf("restoring the initial stack: %w", err)
@@ -742,7 +758,7 @@ func (s *Session) mmap(f *trace.Frame, regs unix.PtraceRegs) error {
 	fd, err := -1, error(nil)
 	if f.Result >= 0 || f.Result < -4095 {
 		if f.Map != nil && s.worthMapping(f, entry.Rsi) {
-			if fd, err = s.openInTracee(s.r.File(f.Map.File), regs.Rsp); err != nil {
+			if fd, err = s.mapFD(f.Map.File, regs.Rsp); err != nil {
 				return err
 			}
 		}
@@ -765,11 +781,6 @@ func (s *Session) mmap(f *trace.Frame, regs unix.PtraceRegs) error {
 	after, err := s.expectStop(f, tracee.StopSyscall, "exit from mmap", nil)
 	if err != nil {
 		return err
-	}
-	if fd >= 0 {
-		if _, err := s.t.Inject(unix.SYS_CLOSE, uint64(fd)); err != nil {
-			return err
-		}
 	}
 	if int64(after.Rax) != f.Result {
 		return s.diverged(f, "mmap returned a different address", fmt.Sprintf("%#x", f.Result), fmt.Sprintf("%#x", after.Rax))
@@ -794,16 +805,18 @@ func (s *Session) mmap(f *trace.Frame, regs unix.PtraceRegs) error {
 
 // mapFromFileAt is the size from which a file mapping is replayed by
 // mapping the trace's copy of the file (paged in lazily, shared between
-// processes) instead of copying its contents in: opening and closing the
-// copy in the tracee costs four ptrace round trips, about what copying
-// this much costs.
+// processes) instead of copying its contents in: opening the copy in the
+// tracee costs two ptrace round trips, about what copying this much costs.
+// A copy the process has open already is mapped whatever the size.
 const mapFromFileAt = 128 << 10
 
 // worthMapping tells whether f's mapping should come from the trace's copy
-// of the file: a large one, and a copy of the recorded size (beyond its end
-// the mapping faults as the recorded one did).
+// of the file: a large one, or one of a copy open already, and a copy of
+// the recorded size (beyond its end the mapping faults as the recorded one
+// did).
 func (s *Session) worthMapping(f *trace.Frame, length uint64) bool {
-	if f.Map.Offset >= f.Map.Size || min(f.Map.Size-f.Map.Offset, length) < mapFromFileAt {
+	_, open := s.mapFDs[s.tgidOf[s.cur]][f.Map.File]
+	if f.Map.Offset >= f.Map.Size || !open && min(f.Map.Size-f.Map.Offset, length) < mapFromFileAt {
 		return false
 	}
 	st, err := os.Stat(s.r.File(f.Map.File))
@@ -815,6 +828,27 @@ func (s *Session) worthMapping(f *trace.Frame, length uint64) bool {
 // zone for the while, and what was there is put back (a program may read
 // stale stack). It returns -1 when the open fails: the caller copies
 // instead.
+// mapFD returns a descriptor of the trace's copy file open in the current
+// process, opening it if it has none (-1 if it cannot be opened).
+func (s *Session) mapFD(file string, sp uint64) (int, error) {
+	tgid := s.tgidOf[s.cur]
+	if fd, ok := s.mapFDs[tgid][file]; ok {
+		return fd, nil
+	}
+	fd, err := s.openInTracee(s.r.File(file), sp)
+	if err != nil || fd < 0 {
+		return fd, err
+	}
+	if s.mapFDs == nil {
+		s.mapFDs = map[int32]map[string]int{}
+	}
+	if s.mapFDs[tgid] == nil {
+		s.mapFDs[tgid] = map[string]int{}
+	}
+	s.mapFDs[tgid][file] = fd
+	return fd, nil
+}
+
 func (s *Session) openInTracee(path string, sp uint64) (int, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {

@@ -206,6 +206,7 @@ func (s *Session) restoreBefore(frame int64) (bool, error) {
 	}
 	s.tgidOf = maps.Clone(best.tgidOf)
 	s.tasks = map[int32]*task{}
+	s.mapFDs = nil // the copy's descriptors are the snapshot's
 	var cur *tracee.Proc
 	for i, tid := range best.tids {
 		// The recorded ids now name the copy's threads: the client's

@@ -576,6 +576,7 @@ func (s *Session) processExit(f *trace.Frame) error {
 	if leader == nil {
 		return s.diverged(f, "the process that ends is not in the replay", fmt.Sprint(tgid), "")
 	}
+	delete(s.mapFDs, tgid)
 	// The robust futexes its threads held, marked by the kernel as they
 	// end (thread ids differ in replay, so the kernel would not).
 	if err := s.exitWrites(f, tgid); err != nil {
