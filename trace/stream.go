@@ -50,7 +50,8 @@ type StreamWriter struct {
 
 // NewStreamWriter starts a stream on w.
 func NewStreamWriter(w io.Writer) (*StreamWriter, error) {
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+		zstd.WithEncoderCRC(false)) // each chunk has a CRC-32C of its own
 	if err != nil {
 		return nil, err
 	}
