@@ -7,10 +7,11 @@
 // this thread's buffer slot, installs the filter and patches the syscall
 // instructions of the code the exec starts in (the dynamic linker, or a
 // static program) with jumps to stubs that call rw_handle; rewind has it
-// patch libc's as soon as the dynamic linker maps it (rw_static_patch). rw_handle runs common calls at the untraced site and
-// appends their results to the buffer; rewind copies the buffer into the
-// trace at the thread's next stop. When replaying, rw_handle takes the
-// results from the buffer, which rewind has filled, instead.
+// patch libc's as soon as the dynamic linker maps it (rw_static_patch).
+// rw_handle runs common calls at the untraced site and appends their
+// results to the buffer; rewind copies the buffer into the trace at the
+// thread's next stop. When replaying, rw_handle takes the results from the
+// buffer, which rewind has filled, instead.
 //
 // Built freestanding: no libc calls (it sits under libc), no vector
 // registers (the stubs do not save them), no red zone (rw_handle runs on
@@ -87,7 +88,7 @@ static long page_call(uintptr_t site, long n, long a, long b, long c, long d, lo
 #define traced(n, a, b, c, d, e, f) page_call(RW_REGION + RW_TRACED_OFF, n, a, b, c, d, e, f)
 
 // rw_quiet: the library's set-up runs under rewind's control, not as part
-// of the program (the static variant's start, a patch rewind asks for):
+// of the program (its start after exec, a patch rewind asks for):
 // its calls run untraced, replay runs it alike, and it registers a slot
 // at the code page's call site, an int3 rewind answers. Otherwise they
 // are the program's calls, traced and recorded.
