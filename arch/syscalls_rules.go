@@ -999,7 +999,7 @@ var prctlWrites = byArg("prctl option", 0, 0xffffffff, cases{
 })
 
 var (
-	prSetSeccomp             = refuse("PR_SET_SECCOMP is not supported: it conflicts with rewind's syscall interception")
+	prSetSeccomp             = byArg("PR_SET_SECCOMP mode", 1, 0xffffffff, cases{2: nil}) // SECCOMP_MODE_FILTER (recorder/seccomp.go)
 	prSetSyscallUserDispatch = refuse("PR_SET_SYSCALL_USER_DISPATCH is not supported: it conflicts with rewind's syscall interception")
 	// Only PR_SET_MM_MAP_SIZE is safe: the others move brk, arg and env.
 	prSetMM = byArg("prctl PR_SET_MM option", 1, 0xffffffff, cases{14: out(2, 4)})
@@ -1078,3 +1078,8 @@ var keyctlWrites = byArg("keyctl operation", 0, 0xffffffff, cases{
 	25: resultBytes(4), 26: resultBytes(4), 27: resultBytes(4), // PKEY_ENCRYPT, _DECRYPT, _SIGN
 	31: resultBytesMax(1, 2), // CAPABILITIES
 })
+
+// seccompWrites: SECCOMP_SET_MODE_FILTER (1, installed rewritten by the
+// recorder) and SECCOMP_GET_ACTION_AVAIL (2) write nothing,
+// SECCOMP_GET_NOTIF_SIZES (3) three u16s.
+var seccompWrites = byArg("seccomp operation", 0, 0xffffffff, cases{1: nil, 2: nil, 3: out(2, 6)})

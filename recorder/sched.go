@@ -48,10 +48,13 @@ type recording struct {
 	rootPid     int
 	status      unix.WaitStatus // the root process's end
 	preemptions int
-	buffered    int64                    // calls made through the syscall buffer
-	lastRun     map[int]int              // process → its thread resumed last
-	exitMarks   map[int][]trace.MemWrite // process → its robust futex marks, from its exit_group
-	rng         *rand.Rand
+	// programFilters: a program installed a seccomp filter of its own
+	// (seccomp.go), so seccomp stops may be its denials.
+	programFilters bool
+	buffered       int64                    // calls made through the syscall buffer
+	lastRun        map[int]int              // process → its thread resumed last
+	exitMarks      map[int][]trace.MemWrite // process → its robust futex marks, from its exit_group
+	rng            *rand.Rand
 	// stdout and stderr identify the recording's output files.
 	stdout, stderr *unix.Stat_t
 }
@@ -90,6 +93,8 @@ type task struct {
 	entry     unix.PtraceRegs
 	entryInfo *arch.Syscall
 	disabled  bool
+	denied    uint64         // the program's filter denied the call: it fails with this errno
+	filter    *filterScratch // the call installs the program's filter, rewritten there
 	restart   bool
 	entered   bool // a KindEnter frame was written for it
 	// boundary: no instruction ran since the registers boundaryRegs were
@@ -504,9 +509,13 @@ func (r *recording) event(ev tracee.Event) error {
 	case sig == tracee.StopSyscall && t.buf.untraced:
 		t.buf.untraced = false // the exit of the library's own call
 	case sig == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_SECCOMP:
-		// With the filter, the entry of a traced call (else the program's
-		// own filter, after the entry stop).
-		if t.buf.filtered && !t.inSyscall {
+		// With the filter, the entry of a traced call; or the program's
+		// own filter denies the call (after its entry stop without ours).
+		handled := false
+		if r.programFilters {
+			handled, err = r.programDenied(t)
+		}
+		if !handled && err == nil && t.buf.filtered && !t.inSyscall {
 			err = r.syscallEntry(t)
 		}
 	case sig == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_EXEC:

@@ -38,6 +38,7 @@ func (r *recording) syscallEntry(t *task) error {
 		return err
 	}
 	t.inSyscall, t.entry, t.disabled, t.restart, t.entered, t.boundary = true, regs, false, false, false, false
+	t.denied = 0
 	t.child = 0
 	nr := regs.Orig_rax
 	sc := arch.LookupSyscall(nr)
@@ -59,6 +60,11 @@ func (r *recording) syscallEntry(t *task) error {
 	}
 	if nr == unix.SYS_MMAP {
 		r.checkSharedMap(regs)
+	}
+	if nr == unix.SYS_SECCOMP || nr == unix.SYS_PRCTL && regs.Rdi == prSetSeccomp {
+		if err := r.programFilter(t, regs); err != nil {
+			return err
+		}
 	}
 	if nr == unix.SYS_EXIT || nr == unix.SYS_EXIT_GROUP {
 		return r.exitCall(t)
@@ -251,9 +257,13 @@ func (r *recording) syscallExit(t *task) error {
 			}
 		}
 		// Else a preemption's SIGSTOP is pending: it arrives next, here.
-	case t.disabled:
+	case t.disabled || t.denied != 0:
 		f.Flags |= trace.FlagDisabled
 		after.Orig_rax = entry.Orig_rax // as if the kernel itself had refused it
+		if t.denied != 0 {              // by the program's filter
+			after.Rax = -t.denied
+			f.Result = int64(after.Rax)
+		}
 		if err := t.SetRegs(&after); err != nil {
 			return err
 		}
@@ -281,8 +291,13 @@ func (r *recording) syscallExit(t *task) error {
 		if err := t.SetRegs(&after); err != nil {
 			return err
 		}
-	case sc.Nr == unix.SYS_SECCOMP && f.Result == 0:
+	case sc.Nr == unix.SYS_SECCOMP && f.Result == 0 && entry.Rip == preload.TracedIP:
 		r.filtered(t.tgid) // rewind's filter, for every thread (TSYNC)
+	}
+	if t.filter != nil {
+		if err := r.programFilterDone(t, &after); err != nil {
+			return err
+		}
 	}
 	const errRestartBlock = -516 // ERESTART_RESTARTBLOCK: may resume as restart_syscall
 	if f.Result == errRestartBlock && sc.Nr != arch.SysRestartSyscall {

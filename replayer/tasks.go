@@ -584,6 +584,10 @@ func (s *Session) processExit(f *trace.Frame) error {
 	}
 	if status.Signaled() && status.Signal() == unix.SIGKILL {
 		unix.Kill(leader.t.Pid, unix.SIGKILL)
+	} else if tk := s.tasks[f.Tid]; status.Signaled() && status.Signal() == unix.SIGSYS && s.sig == 0 && tk != nil && !tk.gone && !tk.inKernel {
+		if err := s.killedByFilter(f); err != nil {
+			return err
+		}
 	} else if tk := s.tasks[f.Tid]; tk != nil && !tk.gone && !tk.inKernel {
 		if err := s.switchTo(f.Tid); err != nil {
 			return err
@@ -626,4 +630,49 @@ func (s *Session) processExit(f *trace.Frame) error {
 		}
 	}
 	return nil
+}
+
+// killedByFilter ends the process of f's thread as its own seccomp filter
+// did (SECCOMP_RET_KILL_*, no signal frame: the kernel kills without a
+// stop): at the thread's next call, which a filter installed there for
+// the purpose, killing at any call, kills. Replay never installs the
+// program's filters.
+func (s *Session) killedByFilter(f *trace.Frame) error {
+	if err := s.switchTo(f.Tid); err != nil {
+		return err
+	}
+	if err := s.t.Syscall(0); err != nil {
+		return err
+	}
+	ws, err := s.t.Wait()
+	if err != nil {
+		return err
+	}
+	if !ws.Stopped() || ws.StopSignal() != tracee.StopSyscall {
+		return s.diverged(f, "the thread its seccomp filter killed did not make a call", "a syscall", s.describeStop(ws))
+	}
+	regs, err := s.t.Regs()
+	if err != nil {
+		return err
+	}
+	// struct sock_fprog {1, &insn} and insn, BPF_RET|BPF_K KILL_PROCESS,
+	// below the red zone.
+	const retK, killProcess = 0x06, 0x80000000
+	at := (regs.Rsp - trace.RedZone - 32) &^ 15
+	prog := make([]byte, 24)
+	binary.LittleEndian.PutUint16(prog[0:], 1)
+	binary.LittleEndian.PutUint64(prog[8:], at+16)
+	binary.LittleEndian.PutUint16(prog[16:], retK)
+	binary.LittleEndian.PutUint32(prog[20:], killProcess)
+	if err := s.t.WriteMem(at, prog); err != nil {
+		return err
+	}
+	const prSetNoNewPrivs, setModeFilter = 38, 1
+	if _, err := s.t.InjectAtEntry(unix.SYS_PRCTL, prSetNoNewPrivs, 1, 0, 0, 0); err != nil {
+		return err
+	}
+	if r, err := s.t.InjectAtEntry(unix.SYS_SECCOMP, setModeFilter, 0, at); err != nil || r != 0 {
+		return fmt.Errorf("ending the process as its seccomp filter did: %v", errOr(err, unix.Errno(-r)))
+	}
+	return s.t.Cont(0)
 }

@@ -67,6 +67,10 @@ var fixtures = []fixture{
 	{name: "reverse", prog: "reverse", det: true, want: []string{"sum 14280 calls 120 total 285 w3 12\n"}},
 	{name: "debugme", prog: "debugme", det: true, want: []string{"report 9: 81\n", "len 15 fact 120 total 285 counter 17 x 18\n"}},
 	{name: "sigint_handler", prog: "sigint_handler", det: true, want: []string{"got SIGINT (1)\n"}},
+	{name: "seccomp_filter", prog: "seccomp_filter", det: true,
+		want: []string{"uname fails: Operation not permitted\n", "getppid by syscall fails: Permission denied\n",
+			"getpid ok\n", "thread: uname fails: Operation not permitted\n",
+			"child: uname fails: Operation not permitted\n", "child killed by signal 31\n"}},
 	{name: "bypass", prog: "bypass", differs: true,
 		want: []string{"parent: read ", "child: LD_PRELOAD unset\n", "child exited 0\n"}},
 }
