@@ -823,12 +823,7 @@ func (s *Session) worthMapping(f *trace.Frame, length uint64) bool {
 	return err == nil && uint64(st.Size()) == f.Map.Size
 }
 
-// openInTracee opens path read-only in the tracee, which is at the entry
-// of a syscall, in place of that call; the path goes below the stack's red
-// zone for the while, and what was there is put back (a program may read
-// stale stack). It returns -1 when the open fails: the caller copies
-// instead.
-// mapFD returns a descriptor of the trace's copy file open in the current
+// mapFD returns a descriptor of the trace's copy file, open in the current
 // process, opening it if it has none (-1 if it cannot be opened).
 func (s *Session) mapFD(file string, sp uint64) (int, error) {
 	tgid := s.tgidOf[s.cur]
@@ -849,6 +844,11 @@ func (s *Session) mapFD(file string, sp uint64) (int, error) {
 	return fd, nil
 }
 
+// openInTracee opens path read-only in the tracee, which is at the entry
+// of a syscall, in place of that call; the path goes below the stack's red
+// zone for the while, and what was there is put back (a program may read
+// stale stack). It returns -1 when the open fails: the caller copies
+// instead.
 func (s *Session) openInTracee(path string, sp uint64) (int, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
