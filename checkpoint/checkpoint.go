@@ -135,7 +135,7 @@ func (th *thread) capture(p *tracee.Proc, other, many bool) error {
 	}
 	if other {
 		if r, _, err := p.InjectCall(th.entry, unix.SYS_SIGALTSTACK, 0, scratch); err != nil || r != 0 {
-			return fmt.Errorf("sigaltstack: %w", errOr(err, r))
+			return fmt.Errorf("sigaltstack: %w", tracee.CallError(err, r))
 		}
 		if th.mask, err = p.SignalMask(); err != nil {
 			return err
@@ -153,13 +153,6 @@ func (th *thread) capture(p *tracee.Proc, other, many bool) error {
 		th.clearTid = binary.LittleEndian.Uint64(out[24:])
 	}
 	return nil
-}
-
-func errOr(err error, r int64) error {
-	if err != nil {
-		return err
-	}
-	return unix.Errno(-r)
 }
 
 // userRegs are the registers to give a copy of the thread: at a syscall

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"rewind/trace"
+	"rewind/tracee"
 )
 
 // StaticLibrary is the syscall buffer's library (csrc/preload.c), which
@@ -95,7 +96,7 @@ func Start(p Process, regs unix.PtraceRegs, text [2]uint64, program bool, regist
 	const anon = unix.MAP_PRIVATE | unix.MAP_ANONYMOUS | unix.MAP_FIXED_NOREPLACE
 	r, err := p.Inject(unix.SYS_MMAP, Region, StaticBase+img.size-Region, unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC, anon, ^uint64(0), 0)
 	if err != nil || uint64(r) != Region {
-		return 0, fmt.Errorf("mapping the static syscall buffer library: %v", errOr(err, r))
+		return 0, fmt.Errorf("mapping the static syscall buffer library: %v", tracee.CallError(err, r))
 	}
 	for _, s := range img.segs {
 		if s.Filesz == 0 {
@@ -184,14 +185,4 @@ func NewThreadGS(gs uint64) (uint64, bool) {
 		return 0, false
 	}
 	return img.noSlot, true
-}
-
-func errOr(err error, r int64) error {
-	if err != nil {
-		return err
-	}
-	if r < 0 && r > -4096 {
-		return unix.Errno(-r)
-	}
-	return fmt.Errorf("the call returned %#x", r)
 }

@@ -672,7 +672,7 @@ func (s *Session) killedByFilter(f *trace.Frame) error {
 		return err
 	}
 	if r, err := s.t.InjectAtEntry(unix.SYS_SECCOMP, setModeFilter, 0, at); err != nil || r != 0 {
-		return fmt.Errorf("ending the process as its seccomp filter did: %v", errOr(err, unix.Errno(-r)))
+		return fmt.Errorf("ending the process as its seccomp filter did: %v", tracee.CallError(err, r))
 	}
 	return s.t.Cont(0)
 }

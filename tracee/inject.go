@@ -191,11 +191,11 @@ func firstStop(pid int) (*Proc, error) {
 // it after every exec.
 func (t *Proc) TrapInstructions(cpuid bool) error {
 	if r, err := t.Inject(unix.SYS_PRCTL, prSetTSC, prTSCSigsegv); err != nil || r != 0 {
-		return fmt.Errorf("prctl(PR_SET_TSC) in tracee: %v", errOr(err, r))
+		return fmt.Errorf("prctl(PR_SET_TSC) in tracee: %v", CallError(err, r))
 	}
 	if cpuid {
 		if r, err := t.Inject(unix.SYS_ARCH_PRCTL, archSetCPUID, 0); err != nil || r != 0 {
-			return fmt.Errorf("arch_prctl(ARCH_SET_CPUID) in tracee: %v", errOr(err, r))
+			return fmt.Errorf("arch_prctl(ARCH_SET_CPUID) in tracee: %v", CallError(err, r))
 		}
 	}
 	return nil
@@ -207,11 +207,17 @@ const (
 	archSetCPUID = 0x1012
 )
 
-func errOr(err error, r int64) error {
+// CallError is the error of a call injected with Inject: err if it could
+// not be made, else the errno its result r holds, or, if r is no errno,
+// an error saying what it returned instead of what was expected.
+func CallError(err error, r int64) error {
 	if err != nil {
 		return err
 	}
-	return unix.Errno(-r)
+	if r < 0 && r > -4096 {
+		return unix.Errno(-r)
+	}
+	return fmt.Errorf("the call returned %#x", r)
 }
 
 // InjectFork forks the stopped tracee (as Inject does a syscall) and
