@@ -427,6 +427,16 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 	case __NR_removexattr:
 	case __NR_lremovexattr:
 	case __NR_fremovexattr:
+	// Thread and runtime set-up: every thread of glibc registers its
+	// robust list (the recorder reads it back with get_robust_list when
+	// the thread ends; replay marks the futexes itself); the Go runtime
+	// makes an epoll instance and an eventfd per process.
+	case __NR_set_robust_list:
+	case __NR_eventfd2:
+	case __NR_epoll_create1:
+		return 1;
+	case __NR_sched_getaffinity: // the Go runtime's, once per process
+		*bound = (uint64_t)a[1];
 		return 1;
 	}
 	return 0;
@@ -456,6 +466,7 @@ static int spans(long nr, const long *a, long ret, struct span *s) {
 			OUT(a[1], ret);
 		break;
 	case __NR_readlinkat:
+	case __NR_sched_getaffinity:
 		if (ok)
 			OUT(a[2], ret);
 		break;
