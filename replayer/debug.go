@@ -342,7 +342,10 @@ func (s *Session) StepInsn() (Stopped, error) {
 		if err != nil {
 			return Stopped{}, err
 		}
-		if f.Tid == me || s.isEnd(f) {
+		// The thread's own buffered records are loaded before it runs,
+		// as a forward replay or a search loads them: a position named
+		// here must be found again by those.
+		if f.Tid == me && f.Kind != trace.KindBuffered || s.isEnd(f) {
 			break
 		}
 		if err := s.Step(); err != nil {

@@ -472,7 +472,17 @@ func (s *Session) ReverseStep() (Stopped, error) {
 		}
 		return Stopped{Reason: StoppedBegin}, nil
 	default: // at a boundary: the instruction before it is in the previous frame
-		if start, err = s.lastSyscallInsn(m.Frame - 1); err != nil {
+		frame, err := s.skipLoads(m.Frame)
+		if err != nil {
+			return Stopped{}, err
+		}
+		if frame <= s.begin {
+			if err := s.GoTo(Mark{Frame: s.begin}); err != nil {
+				return Stopped{}, err
+			}
+			return Stopped{Reason: StoppedBegin}, nil
+		}
+		if start, err = s.lastSyscallInsn(frame - 1); err != nil {
 			return Stopped{}, err
 		}
 	}
@@ -489,6 +499,26 @@ func (s *Session) ReverseStep() (Stopped, error) {
 
 // lastSyscallInsn returns the mark of the syscall instruction that made
 // frame (a syscall), or its boundary when it is another kind of frame.
+// skipLoads returns the earliest boundary that boundary frame follows
+// without an instruction run between: buffered frames before it only
+// load the syscall buffer (StepInsn loads them before it steps).
+func (s *Session) skipLoads(frame int64) (int64, error) {
+	for frame-1 >= s.begin {
+		if err := s.rewindTo(frame - 1); err != nil {
+			return 0, err
+		}
+		f, err := s.peek()
+		if err != nil {
+			return 0, err
+		}
+		if f.Kind != trace.KindBuffered {
+			break
+		}
+		frame--
+	}
+	return frame, nil
+}
+
 func (s *Session) lastSyscallInsn(frame int64) (Mark, error) {
 	if err := s.rewindTo(frame); err != nil {
 		return Mark{}, err

@@ -107,7 +107,9 @@ func TestGDBProcessSelect(t *testing.T) {
 					}
 				}},
 				// Stepping there and back again, with the other processes'
-				// events in between.
+				// events in between. A forked child's first call (glibc's
+				// set_robust_list after fork) goes through the syscall
+				// buffer: its records are loaded before the first step.
 				{cmd: "print/x $pc", check: func(t *testing.T, out string) { beginPC = out }},
 				{cmd: "stepi"},
 				{cmd: "stepi"},

@@ -427,8 +427,12 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 	case __NR_removexattr:
 	case __NR_lremovexattr:
 	case __NR_fremovexattr:
-	// The Go runtime's set-up: an epoll instance and an eventfd per
+	// Thread and runtime set-up: every glibc thread registers its robust
+	// list, also a forked child (the recorder reads it back with
+	// get_robust_list when the thread ends; replay marks the futexes
+	// itself); the Go runtime makes an epoll instance and an eventfd per
 	// process.
+	case __NR_set_robust_list:
 	case __NR_eventfd2:
 	case __NR_epoll_create1:
 		return 1;
