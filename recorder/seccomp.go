@@ -32,7 +32,6 @@ const (
 	seccompKnownFlags = 1 | 2 | 4 | 16
 
 	retKillProcess = 0x80000000
-	retKillThread  = 0x00000000
 	retTrap        = 0x00030000
 	retErrno       = 0x00050000
 	retUserNotif   = 0x7fc00000

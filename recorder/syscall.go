@@ -46,9 +46,6 @@ func (r *recording) syscallEntry(t *task) error {
 		return &UnsupportedError{Frame: r.w.Frames, What: fmt.Sprintf("unknown syscall number %d", nr)}
 	}
 	t.entryInfo = sc
-	if nr == unix.SYS_SECCOMP && regs.Rip == preload.TracedIP {
-		return nil // the library installs rewind's filter
-	}
 	if why, ok := unsupported[nr]; ok {
 		return &UnsupportedError{Frame: r.w.Frames, What: fmt.Sprintf("the program called %s: %s", sc.Name, why)}
 	}
@@ -291,8 +288,6 @@ func (r *recording) syscallExit(t *task) error {
 		if err := t.SetRegs(&after); err != nil {
 			return err
 		}
-	case sc.Nr == unix.SYS_SECCOMP && f.Result == 0 && entry.Rip == preload.TracedIP:
-		r.filtered(t.tgid) // rewind's filter, for every thread (TSYNC)
 	}
 	if t.filter != nil {
 		if err := r.programFilterDone(t, &after); err != nil {

@@ -29,7 +29,6 @@ func (e *DivergenceError) Error() string {
 // ZF SF DF OF), not those a debugger or the kernel toggle (TF, RF).
 const eflagsMask = 0xcd5
 
-// diffRegs lists registers that differ, as "name: want → have".
 // diffCallRegs is diffRegs for what a syscall reads: its number, its
 // arguments and where it is made.
 func diffCallRegs(want, have *unix.PtraceRegs) (exp, act string, same bool) {
@@ -40,6 +39,7 @@ func diffCallRegs(want, have *unix.PtraceRegs) (exp, act string, same bool) {
 	return diffRegs(&w, &h)
 }
 
+// diffRegs lists registers that differ, as "name: want → have".
 func diffRegs(want, have *unix.PtraceRegs) (exp, act string, same bool) {
 	w, h := *want, *have
 	w.Eflags &= eflagsMask

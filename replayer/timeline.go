@@ -466,24 +466,21 @@ func (s *Session) ReverseStep() (Stopped, error) {
 		start.Hit--
 	case m.Hit == 1:
 		start = Mark{Frame: m.Frame}
-	case m.Frame <= s.begin:
-		if err := s.GoTo(Mark{Frame: s.begin}); err != nil {
-			return Stopped{}, err
-		}
-		return Stopped{Reason: StoppedBegin}, nil
 	default: // at a boundary: the instruction before it is in the previous frame
-		frame, err := s.skipLoads(m.Frame)
-		if err != nil {
-			return Stopped{}, err
-		}
-		if frame <= s.begin {
-			if err := s.GoTo(Mark{Frame: s.begin}); err != nil {
+		// A buffered frame only loads the syscall buffer (StepInsn loads
+		// it before it steps): no instruction runs across it.
+		frame, loads := m.Frame, true
+		for loads {
+			if frame <= s.begin {
+				if err := s.GoTo(Mark{Frame: s.begin}); err != nil {
+					return Stopped{}, err
+				}
+				return Stopped{Reason: StoppedBegin}, nil
+			}
+			if start, loads, err = s.lastSyscallInsn(frame - 1); err != nil {
 				return Stopped{}, err
 			}
-			return Stopped{Reason: StoppedBegin}, nil
-		}
-		if start, err = s.lastSyscallInsn(frame - 1); err != nil {
-			return Stopped{}, err
+			frame--
 		}
 	}
 	n, err := s.stepsTo(start, p)
@@ -498,34 +495,15 @@ func (s *Session) ReverseStep() (Stopped, error) {
 }
 
 // lastSyscallInsn returns the mark of the syscall instruction that made
-// frame (a syscall), or its boundary when it is another kind of frame.
-// skipLoads returns the earliest boundary that boundary frame follows
-// without an instruction run between: buffered frames before it only
-// load the syscall buffer (StepInsn loads them before it steps).
-func (s *Session) skipLoads(frame int64) (int64, error) {
-	for frame-1 >= s.begin {
-		if err := s.rewindTo(frame - 1); err != nil {
-			return 0, err
-		}
-		f, err := s.peek()
-		if err != nil {
-			return 0, err
-		}
-		if f.Kind != trace.KindBuffered {
-			break
-		}
-		frame--
-	}
-	return frame, nil
-}
-
-func (s *Session) lastSyscallInsn(frame int64) (Mark, error) {
+// frame (a syscall), or its boundary when it is another kind of frame;
+// loads tells that frame is a buffered one.
+func (s *Session) lastSyscallInsn(frame int64) (Mark, bool, error) {
 	if err := s.rewindTo(frame); err != nil {
-		return Mark{}, err
+		return Mark{}, false, err
 	}
 	f, err := s.peek()
 	if err != nil || f.Kind != trace.KindSyscall {
-		return Mark{Frame: frame}, err
+		return Mark{Frame: frame}, err == nil && f.Kind == trace.KindBuffered, err
 	}
 	addr := f.Regs.Rip - 2
 	s.armOnly(map[uint64]bool{addr: true})
@@ -533,7 +511,7 @@ func (s *Session) lastSyscallInsn(frame int64) (Mark, error) {
 	for {
 		arrived, err := s.nextArrival()
 		if err != nil {
-			return Mark{}, err
+			return Mark{}, false, err
 		}
 		if !arrived {
 			break
@@ -541,9 +519,9 @@ func (s *Session) lastSyscallInsn(frame int64) (Mark, error) {
 		hits++
 	}
 	if hits == 0 {
-		return Mark{Frame: frame}, nil
+		return Mark{Frame: frame}, false, nil
 	}
-	return Mark{Frame: frame, Addr: addr, Hit: hits}, nil
+	return Mark{Frame: frame, Addr: addr, Hit: hits}, false, nil
 }
 
 // stepsTo counts the instructions from mark start to p.
