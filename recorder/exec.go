@@ -84,6 +84,10 @@ func (r *recording) startBuffer(t *task, regs *unix.PtraceRegs, maps []tracee.Ma
 	if r.opts.NoSyscallBuffer || text == nil {
 		return false, nil
 	}
+	// A filter before the set-up is rewind's, inherited (t.buf.filtered),
+	// or not rewind's (it runs in a container): the library then installs
+	// none, and every call stops in ptrace as without a filter.
+	unfiltered := !t.buf.filtered && !tracee.SeccompFiltered(t.Pid)
 	gs, err := preload.Start(t.Proc, *regs, [2]uint64{text.Start, text.End}, text.Path == exe, func(e *unix.PtraceRegs) (int64, error) {
 		return r.registerSlot(t, e)
 	})
@@ -94,8 +98,8 @@ func (r *recording) startBuffer(t *task, regs *unix.PtraceRegs, maps []tracee.Ma
 	if err := t.SetRegs(regs); err != nil {
 		return false, err
 	}
-	if tracee.SeccompFiltered(t.Pid) {
-		r.filtered(t.tgid)
+	if unfiltered && tracee.SeccompFiltered(t.Pid) {
+		r.filtered(t.tgid) // the library installed rewind's
 	}
 	return true, nil
 }

@@ -118,3 +118,19 @@ func TestSyscallBufferProgramSetsGS(t *testing.T) {
 	}
 	checkReplay(t, 1, trace, rec)
 }
+
+// TestSyscallBufferUnderForeignFilter records with rewind itself under a
+// seccomp filter that is not its own (as in a container): the library
+// installs none then, and every call is recorded through ptrace. The
+// recorder once took that filter for its own and let calls run without
+// stops: a shell's vfork hung.
+func TestSyscallBufferUnderForeignFilter(t *testing.T) {
+	Require(t, "ptrace")
+	sandbox := Build(t, "tools/sandbox", "-Wall", "-Werror")
+	trace := filepath.Join(t.TempDir(), "trace")
+	rec := Run(t, t.TempDir(), nil, sandbox, Rewind(t), "record", "-o", trace, "--", "sh", "-c", "echo one; ls / >/dev/null; echo two")
+	if rec.Code != 0 || string(rec.Stdout) != "one\ntwo\n" {
+		t.Fatalf("record under a foreign seccomp filter: %s", rec)
+	}
+	checkReplay(t, 1, trace, rec)
+}
