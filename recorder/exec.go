@@ -55,7 +55,7 @@ func (r *recording) captureExec(task *task) (*trace.Frame, error) {
 		return nil, err
 	}
 	f := &trace.Frame{Kind: trace.KindExec, Tid: int32(t.Pid), Regs: regs, Exe: exe, ExeFile: exeFile,
-		Mem: []trace.MemWrite{{Addr: regs.Rsp, Data: img}}}
+		Mem: []trace.MemWrite{{Addr: regs.Rsp, Data: img}}, CPU: int32(task.cpu)}
 	if preloaded {
 		f.Flags |= trace.FlagPreloaded
 	}

@@ -48,6 +48,9 @@ type Options struct {
 	// NoSyscallBuffer records without the in-process syscall buffer
 	// (package preload): every syscall stops in ptrace.
 	NoSyscallBuffer bool
+	// Serial runs one thread of the whole tree at a time, on one CPU. By
+	// default only threads that share memory take turns (domain.go).
+	Serial bool
 }
 
 // Result is what a finished recording reports.
@@ -122,9 +125,10 @@ func record(opts Options) (Result, error) {
 		Exe: opts.Path, Args: opts.Args, Env: opts.Env, Cwd: opts.Dir,
 	}
 	h.PinnedCPU = pickCPU()
+	r.cpus = newCPUPlan(h.PinnedCPU)
 	h.SyscallBuffer = !opts.NoSyscallBuffer
 	t, err := tracee.Spawn(tracee.SpawnOptions{Path: opts.Path, Argv: opts.Args, Env: h.Env, Dir: opts.Dir,
-		Files: []*os.File{opts.Stdin, opts.Stdout, opts.Stderr}, CPU: h.PinnedCPU})
+		Files: []*os.File{opts.Stdin, opts.Stdout, opts.Stderr}, CPU: h.PinnedCPU, TracerAnywhere: !opts.Serial})
 	if err != nil {
 		return Result{}, &StartError{err}
 	}
@@ -204,8 +208,8 @@ func fileID(f *os.File) *unix.Stat_t {
 	return &st
 }
 
-// pickCPU returns the CPU the program is pinned to (one thread runs at a
-// time anyway). Recordings made side by side spread over the CPUs.
+// pickCPU returns the CPU the program starts on (its processes spread
+// from there, cpuPlan). Recordings made side by side start apart.
 func pickCPU() int {
 	var set unix.CPUSet
 	var cpus []int

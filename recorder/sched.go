@@ -15,11 +15,14 @@ import (
 	"rewind/tracee"
 )
 
-// Scheduling: one thread of the recorded tree runs user code at a time,
-// so the order of their effects is the order of the trace. Threads switch
-// at syscalls that block (the blocked one stays in the kernel while
-// others run, its result is recorded when it returns), at exits, and by
-// preemption of a thread that runs long without syscalls.
+// Scheduling: threads that share memory form a domain (domain.go), and
+// one thread of a domain runs user code at a time, so the order of their
+// effects on that memory is the order of the trace. Domains run side by
+// side, each process on its own CPU: they touch nothing of each other's
+// but through the kernel, whose answers are recorded. Threads of a domain
+// switch at syscalls that block (the blocked one stays in the kernel
+// while others run, its result is recorded when it returns), at exits,
+// and by preemption of a thread that runs long without syscalls.
 const (
 	// blockCheck: a syscall still running after this long is looked at:
 	// if its thread sleeps in the kernel, other threads run meanwhile;
@@ -35,16 +38,18 @@ const (
 )
 
 type recording struct {
-	opts        Options
-	w           *trace.Writer
-	files       *fileStore
-	cpuidTrap   bool
-	waiter      *tracee.Waiter
-	tasks       map[int]*task
-	order       []int // tids in creation order, for round-robin
-	cur         *task // the thread resumed in user mode, or in a syscall
-	last        int   // the thread picked last
-	queued      []tracee.Event
+	opts      Options
+	w         *trace.Writer
+	files     *fileStore
+	cpuidTrap bool
+	waiter    *tracee.Waiter
+	tasks     map[int]*task
+	order     []int // tids in creation order, for round-robin
+	queued    []tracee.Event
+	cpus      cpuPlan
+	// shared: the domain of the processes that map memory shared (with
+	// -serial, of every thread).
+	shared      *domain
 	rootPid     int
 	status      unix.WaitStatus // the root process's end
 	preemptions int
@@ -83,6 +88,8 @@ const (
 type task struct {
 	*tracee.Proc
 	tgid  int
+	dom   *domain
+	cpu   int // the CPU its process is pinned to
 	state taskState
 	sig   int // signal to deliver when it resumes
 	// clearFault: sig is no fault of the program; its frame's fault
@@ -116,6 +123,7 @@ type task struct {
 	execFrom        int    // the thread whose exec this leader carries on
 	execSeen        bool
 	sliceStart      time.Time
+	lookedAt        time.Time     // when expire last looked at it
 	slice           time.Duration // how long it may run this time
 	retrySoon       bool          // a preemption failed: the next slice is short
 	yieldSoon       bool          // … and it gives way at its next traced call
@@ -130,8 +138,8 @@ type pendingSignal struct {
 	info  []byte
 }
 
-func (r *recording) addTask(p *tracee.Proc, state taskState) *task {
-	t := &task{Proc: p, tgid: tracee.Tgid(p.Pid), state: state}
+func (r *recording) addTask(p *tracee.Proc, state taskState, dom *domain) *task {
+	t := &task{Proc: p, tgid: tracee.Tgid(p.Pid), state: state, dom: dom}
 	r.tasks[p.Pid] = t
 	r.order = append(r.order, p.Pid)
 	return t
@@ -140,6 +148,7 @@ func (r *recording) addTask(p *tracee.Proc, state taskState) *task {
 func (r *recording) removeTask(tid int) {
 	if t := r.tasks[tid]; t != nil {
 		t.Release()
+		t.dom.release(t)
 	}
 	delete(r.tasks, tid)
 	for i, id := range r.order {
@@ -147,9 +156,6 @@ func (r *recording) removeTask(tid int) {
 			r.order = append(r.order[:i:i], r.order[i+1:]...)
 			break
 		}
-	}
-	if r.cur != nil && r.cur.Pid == tid {
-		r.cur = nil
 	}
 }
 
@@ -171,7 +177,8 @@ func (r *recording) killAll() {
 
 func (r *recording) run(root *tracee.Proc) (Result, error) {
 	r.rootPid = root.Pid
-	t := r.addTask(root, ready)
+	t := r.addTask(root, ready, r.newDomain())
+	t.cpu = r.cpus.root
 	f, err := r.captureExec(t)
 	if err != nil {
 		return Result{}, err
@@ -180,12 +187,14 @@ func (r *recording) run(root *tracee.Proc) (Result, error) {
 		return Result{}, err
 	}
 	for len(r.tasks) > 0 {
-		if r.cur == nil {
-			r.cur = r.pick()
-		}
-		if c := r.cur; c != nil && c.state == ready {
-			if err := r.resume(c); err != nil {
-				return Result{}, err
+		for _, d := range r.domains() {
+			if d.cur == nil {
+				d.cur = r.pick(d)
+			}
+			if c := d.cur; c != nil && c.state == ready {
+				if err := r.resume(c); err != nil {
+					return Result{}, err
+				}
 			}
 		}
 		ev, ok, err := r.nextEvent()
@@ -207,66 +216,92 @@ func (r *recording) run(root *tracee.Proc) (Result, error) {
 	return Result{Status: r.status}, nil
 }
 
-// nextEvent returns the next event to handle. While the current thread
+// currents lists the threads whose domain's turn they have.
+func (r *recording) currents() []*task {
+	var cs []*task
+	for _, d := range r.domains() {
+		if d.cur != nil {
+			cs = append(cs, d.cur)
+		}
+	}
+	return cs
+}
+
+// nextEvent returns the next event to handle. While a current thread
 // runs a call that changes other threads (exec, exit, mmap…) the events
 // of others wait, so the trace has the call before its consequences (a
 // vfork parent waking up, SIGCHLD).
 func (r *recording) nextEvent() (tracee.Event, bool, error) {
-	if !r.exclusive() && len(r.queued) > 0 {
+	excl := r.exclusive()
+	if len(excl) == 0 && len(r.queued) > 0 {
 		ev := r.queued[0]
 		r.queued = r.queued[1:]
 		return ev, true, nil
 	}
 	for {
 		ev, ok, err := r.waiter.Wait(r.timeout())
-		if err != nil || !ok || !r.exclusive() || r.concerns(ev) {
+		if err != nil || !ok || len(excl) == 0 || concerns(excl, ev, r.tasks[ev.Tid]) {
 			return ev, ok, err
 		}
 		r.queued = append(r.queued, ev)
+		excl = r.exclusive()
 	}
 }
 
-// exclusive reports that the current thread is in a call whose effects
-// must be recorded before anything else happens. A PI futex unlock is
-// one: the waiter it hands the lock to returns with the lock word
-// written, which must not come before the unlock in the trace.
-func (r *recording) exclusive() bool {
-	c := r.cur
-	return c != nil && (c.state == exiting ||
-		c.state == inKernel && c.entryInfo.Policy == arch.Execute && !blocksInKernel(c) ||
-		c.state == inKernel && c.entryInfo.Nr == unix.SYS_FUTEX && arch.FutexHandsOver(arch.SyscallArgs(&c.entry)))
+// exclusive lists the current threads in a call whose effects must be
+// recorded before anything else happens. A PI futex unlock is one: the
+// waiter it hands the lock to returns with the lock word written, which
+// must not come before the unlock in the trace.
+func (r *recording) exclusive() []*task {
+	var excl []*task
+	for _, c := range r.currents() {
+		if c.state == exiting ||
+			c.state == inKernel && c.entryInfo.Policy == arch.Execute && !blocksInKernel(c) ||
+			c.state == inKernel && c.entryInfo.Nr == unix.SYS_FUTEX && arch.FutexHandsOver(arch.SyscallArgs(&c.entry)) {
+			excl = append(excl, c)
+		}
+	}
+	return excl
 }
 
-// concerns tells whether ev belongs to the exclusive call: its thread's
-// own events, or the end of its process's threads when it exits.
-func (r *recording) concerns(ev tracee.Event) bool {
-	if ev.Tid == r.cur.Pid {
-		return true
+// concerns tells whether ev, of thread t (nil if unknown), belongs to an
+// exclusive call: its thread's own events, or the end of its process's
+// threads when it exits.
+func concerns(excl []*task, ev tracee.Event, t *task) bool {
+	for _, c := range excl {
+		if ev.Tid == c.Pid {
+			return true
+		}
+		if t == nil || t.tgid != c.tgid {
+			continue
+		}
+		// An exit ends the other threads; an exec by a thread other than
+		// the leader too, and its event comes under the leader's id.
+		nr := c.entry.Orig_rax
+		if c.state == exiting || nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT {
+			return true
+		}
 	}
-	t := r.tasks[ev.Tid]
-	if t == nil || t.tgid != r.cur.tgid {
-		return false
-	}
-	// An exit ends the other threads; an exec by a thread other than the
-	// leader too, and its event comes under the leader's id.
-	nr := r.cur.entry.Orig_rax
-	return r.cur.state == exiting || nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT
+	return false
 }
 
-// pick chooses the next thread to run: round-robin after the last one,
-// or at random in chaos mode; nil when none is ready.
-func (r *recording) pick() *task {
+// pick chooses the next thread of d to run: round-robin after the last
+// one, or at random in chaos mode; nil when none is ready.
+func (r *recording) pick(d *domain) *task {
 	var readyTasks []*task
 	next := 0
 	for _, tid := range r.order {
 		t := r.tasks[tid]
+		if t.dom != d {
+			continue
+		}
 		if t.continued() {
 			t.state = ready // it takes the SIGCONT as it goes on
 		}
 		if t.state == ready && !t.unclaimed {
 			readyTasks = append(readyTasks, t)
 		}
-		if tid == r.last {
+		if tid == d.last {
 			next = len(readyTasks) // the first ready one after it
 		}
 	}
@@ -277,13 +312,14 @@ func (r *recording) pick() *task {
 	if r.opts.Chaos {
 		t = readyTasks[r.rng.IntN(len(readyTasks))]
 	}
-	r.last = t.Pid
+	d.last = t.Pid
 	return t
 }
 
-func (r *recording) othersReady() bool {
+// othersReady tells whether a thread of c's domain waits for its turn.
+func (r *recording) othersReady(c *task) bool {
 	for _, t := range r.tasks {
-		if t != r.cur && (t.state == ready || t.continued()) {
+		if t != c && t.dom == c.dom && (t.state == ready || t.continued()) {
 			return true
 		}
 	}
@@ -338,6 +374,7 @@ func (r *recording) resume(t *task) error {
 		t.state = running
 	}
 	t.sliceStart, t.slice = time.Now(), timeslice
+	t.lookedAt = t.sliceStart
 	if r.opts.Chaos {
 		t.slice = time.Duration(1+r.rng.IntN(20)) * time.Millisecond
 	}
@@ -348,39 +385,61 @@ func (r *recording) resume(t *task) error {
 	return nil
 }
 
-// timeout is how long to wait for the next event before switching
-// threads; 0 waits for ever.
+// timeout is how long to wait for the next event before looking at a
+// current thread again; 0 waits for ever.
 func (r *recording) timeout() time.Duration {
-	c := r.cur
-	if c == nil || c.stopSent {
-		if c == nil && r.jobStopped() {
-			return jobCheck // SIGCONT may come from outside the tree
+	var wait time.Duration
+	some := false
+	for _, c := range r.currents() {
+		d, ok := r.due(c)
+		if ok && c.state == running && !c.deliverable() {
+			// Its timeslice and buffered calls are timed coarsely: a
+			// wait of a millisecond or more sleeps (tracee.Waiter).
+			d = max(d, time.Millisecond)
 		}
+		if ok && (!some || d < wait) {
+			wait, some = d, true
+		}
+	}
+	if r.jobStopped() && (!some || jobCheck < wait) {
+		return jobCheck // SIGCONT may come from outside the tree
+	}
+	if !some {
 		return 0
+	}
+	return max(wait, time.Microsecond)
+}
+
+// due tells how soon current thread c is to be looked at (expire): to
+// switch threads of its domain, or to deliver a held signal; false when
+// nothing is to be done until it stops.
+func (r *recording) due(c *task) (time.Duration, bool) {
+	if c.stopSent {
+		return 0, false
 	}
 	if c.state == running && c.deliverable() {
 		// A held signal needs a point to be delivered at: preempt soon,
 		// even with no other thread to run.
-		return max(time.Millisecond-time.Since(c.sliceStart), time.Microsecond)
+		return time.Millisecond - time.Since(c.sliceStart), true
 	}
-	if !r.othersReady() {
-		return 0
+	if !r.othersReady(c) {
+		return 0, false
 	}
 	switch c.state {
 	case inKernel:
 		if c.entryInfo.Policy == arch.Execute && !blocksInKernel(c) {
-			return 0 // address-space and task changes complete at once
+			return 0, false // address-space and task changes complete at once
 		}
-		return blockCheck
+		return blockCheck - time.Since(c.lookedAt), true
 	case running:
 		left := c.slice - time.Since(c.sliceStart)
 		if c.buf.slot != 0 {
 			// A buffered call may block: look again soon.
-			left = min(left, c.buf.pollWait)
+			left = min(left, c.buf.pollWait-time.Since(c.lookedAt))
 		}
-		return max(left, time.Microsecond)
+		return left, true
 	}
-	return 0
+	return 0, false
 }
 
 // continued tells whether t, stopped by a stop signal, has a SIGCONT.
@@ -411,13 +470,22 @@ func blocksInKernel(t *task) bool {
 	return flags&arch.CloneVfork != 0
 }
 
-// expired handles a timeout: the current thread blocked in a syscall, or
-// ran its timeslice out while others wait.
+// expired handles a timeout: each current thread that is due blocked in
+// a syscall, or ran its timeslice out while others of its domain wait.
+// (A look for SIGCONT needs nothing more: pick takes it.)
 func (r *recording) expired() error {
-	c := r.cur
-	if c == nil {
-		return nil // a look for SIGCONT: pick
+	for _, c := range r.currents() {
+		if d, ok := r.due(c); ok && d <= 0 {
+			if err := r.expire(c); err != nil {
+				return err
+			}
+		}
 	}
+	return nil
+}
+
+func (r *recording) expire(c *task) error {
+	c.lookedAt = time.Now()
 	switch c.state {
 	case inKernel:
 		if time.Since(c.sliceStart) < blockAfter && !sleeping(c.Pid) {
@@ -441,7 +509,10 @@ func (r *recording) expired() error {
 			}
 		}
 		c.entered = true
-		r.cur = nil
+		c.dom.release(c)
+		if err := r.flush(c, c.entry.Rip); err != nil {
+			return err
+		}
 		return r.write(f)
 	case running:
 		if !c.deliverable() && time.Since(c.sliceStart) < c.slice {
@@ -482,7 +553,7 @@ func (r *recording) event(ev tracee.Event) error {
 		if err != nil {
 			return err
 		}
-		t = r.addTask(p, starting)
+		t = r.addTask(p, starting, r.newDomain()) // its creator's clone event tells which
 		t.unclaimed = true
 	}
 	switch {
@@ -544,12 +615,19 @@ func (r *recording) cloned(t *task) error {
 		if err != nil {
 			return err
 		}
-		child = r.addTask(p, starting)
+		child = r.addTask(p, starting, nil)
 	}
 	child.unclaimed = false
+	flags, _ := arch.CloneFlags(t.entry.Orig_rax, arch.SyscallArgs(&t.entry), t)
+	// A thread, or a process sharing memory with t, is in t's domain.
+	child.dom, child.cpu = t.dom, t.cpu
+	if flags&(arch.CloneThread|arch.CloneVM) == 0 {
+		if err := r.forkDomain(t, child); err != nil {
+			return err
+		}
+	}
 	// The filter is inherited; so is the buffer slot, unless the child
 	// is a thread with its own TLS, which registers its own.
-	flags, _ := arch.CloneFlags(t.entry.Orig_rax, arch.SyscallArgs(&t.entry), t)
 	child.buf.filtered, child.buf.text = t.buf.filtered, t.buf.text
 	if flags&arch.CloneVM == 0 || flags&arch.CloneSettls == 0 {
 		child.buf.slot = t.buf.slot
@@ -573,9 +651,10 @@ func (r *recording) execEvent(t *task) error {
 			t.inSyscall, t.entry, t.entryInfo = old.inSyscall, old.entry, old.entryInfo
 			t.execFrom = old.Pid // its execve frame is the old thread's
 			r.removeTask(int(former))
-			r.cur = t
+			t.dom.cur = t
 		}
 	}
+	r.leaveDomain(t)
 	t.execSeen = true
 	t.buf.slot, t.buf.text = 0, [2]uint64{} // a new image: its library registers anew
 	return t.ReopenMem()

@@ -42,9 +42,7 @@ func (r *recording) signal(t *task, signo int) error {
 		// A group-stop: a stop signal took effect, the program's parent
 		// was told, and the thread waits for SIGCONT (pick).
 		t.state = jobStopped
-		if r.cur == t {
-			r.cur = nil
-		}
+		t.dom.release(t)
 		return nil
 	}
 	if err != nil {
@@ -176,15 +174,13 @@ func (t *task) hold(signo int, info []byte) {
 // preempted records that t was stopped between syscalls so another
 // thread can run, and delivers a signal it holds there.
 func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) error {
-	if r.cur == t {
-		r.cur = nil
-	}
+	t.dom.release(t)
 	if !atBoundary {
 		var err error
 		if regs, err = r.toPatchable(t, regs); err == errNotNow {
 			t.retrySoon = true
-			if r.cur == nil {
-				r.cur = t
+			if t.dom.cur == nil {
+				t.dom.cur = t
 			}
 			return nil
 		} else if err != nil {
@@ -213,7 +209,7 @@ func (r *recording) preempted(t *task, regs unix.PtraceRegs, atBoundary bool) er
 		p := t.pending[0]
 		t.pending = t.pending[1:]
 		t.injected = &p
-		r.cur = t
+		t.dom.cur = t
 		return unix.Tgkill(t.tgid, t.Pid, unix.Signal(p.signo))
 	}
 	return nil
@@ -350,14 +346,14 @@ func (r *recording) waitFor(t *task) (unix.WaitStatus, error) {
 // settle makes the trace hold, before t's preemption point, the results
 // of other threads' syscalls that have already finished in the kernel
 // (their memory writes are in the memory digested at that point): it
-// waits until every thread in a syscall either sleeps there or has
-// stopped at its exit, and handles the exits.
+// waits until every thread of t's domain in a syscall either sleeps there
+// or has stopped at its exit, and handles the exits.
 func (r *recording) settle(t *task) error {
 	deadline := time.Now().Add(20 * time.Millisecond)
 	for time.Now().Before(deadline) {
 		busy, done := false, false
 		for _, o := range r.tasks {
-			if o == t || o.state != inKernel {
+			if o == t || o.dom != t.dom || o.state != inKernel {
 				continue
 			}
 			switch tracee.State(o.Pid) {

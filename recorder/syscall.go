@@ -34,8 +34,14 @@ func (r *recording) syscallEntry(t *task) error {
 		t.buf.untraced = true
 		return nil
 	}
-	if err := r.flush(t, regs.Rip); err != nil {
-		return err
+	if nr := regs.Orig_rax; nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT || nr == unix.SYS_EXIT || nr == unix.SYS_EXIT_GROUP || arch.IsClone(nr) {
+		// The buffer is gone after these, or copied into a child: its
+		// calls are written now. Other calls' are written with the
+		// call's own frame, next to it, as other processes' frames come
+		// in between meanwhile.
+		if err := r.flush(t, regs.Rip); err != nil {
+			return err
+		}
 	}
 	t.inSyscall, t.entry, t.disabled, t.restart, t.entered, t.boundary = true, regs, false, false, false, false
 	t.denied = 0
@@ -56,7 +62,7 @@ func (r *recording) syscallEntry(t *task) error {
 		return &UnsupportedError{Frame: r.w.Frames, What: fmt.Sprintf("the program called %s, which rewind cannot record", sc.Name)}
 	}
 	if nr == unix.SYS_MMAP {
-		r.checkSharedMap(regs)
+		r.checkSharedMap(t, regs)
 	}
 	if nr == unix.SYS_SECCOMP || nr == unix.SYS_PRCTL && regs.Rdi == prSetSeccomp {
 		if err := r.programFilter(t, regs); err != nil {
@@ -112,7 +118,7 @@ func (r *recording) exitCall(t *task) error {
 	if err := tracee.WaitZombie(t.Pid); err != nil {
 		return err
 	}
-	r.cur = nil
+	t.dom.release(t)
 	return r.write(&trace.Frame{Kind: trace.KindExit, Flags: trace.FlagThread, Tid: int32(t.Pid), Mem: r.exitWrites(t)})
 }
 
@@ -217,10 +223,13 @@ func takesTraps(nr uint64, regs *unix.PtraceRegs) bool {
 		nr == unix.SYS_ARCH_PRCTL && regs.Rdi == arch.ARCH_SET_CPUID
 }
 
-func (r *recording) checkSharedMap(regs unix.PtraceRegs) {
+func (r *recording) checkSharedMap(t *task, regs unix.PtraceRegs) {
 	const mapShared, mapAnon = 0x01, 0x20
 	const protWrite = 0x2
 	if regs.R10&mapShared != 0 && regs.R10&mapAnon == 0 && regs.Rdx&protWrite != 0 {
+		// Another recorded process may map the file too: their threads
+		// take turns (forkDomain does the same for anonymous memory).
+		r.joinShared(t)
 		r.warn(fmt.Sprintf("the program maps a file shared and writable (fd %d): writes by other processes to that file are not recorded", int32(regs.R8)))
 	}
 }
@@ -304,11 +313,17 @@ func (r *recording) syscallExit(t *task) error {
 	if t.execFrom != 0 {
 		f.Tid, t.execFrom = int32(t.execFrom), 0
 	}
+	if err := r.flush(t, entry.Rip); err != nil {
+		return err
+	}
 	if err := r.write(f); err != nil {
 		return err
 	}
 	if t.execSeen && (sc.Nr == unix.SYS_EXECVE || sc.Nr == unix.SYS_EXECVEAT) {
 		t.execSeen = false
+		if err := r.placeExec(t); err != nil {
+			return err
+		}
 		ef, err := r.captureExec(t)
 		if err != nil {
 			return err
@@ -320,12 +335,12 @@ func (r *recording) syscallExit(t *task) error {
 	}
 	t.boundary, t.boundaryRegs, t.boundaryDigest = true, after, nil
 	switch {
-	case t != r.cur:
+	case t != t.dom.cur:
 	case sc.Nr == unix.SYS_SCHED_YIELD, t.yieldSoon:
 		t.yieldSoon = false
-		r.cur = nil // it gives way here: a point as cheap to replay as any
+		t.dom.cur = nil // it gives way here: a point as cheap to replay as any
 	case r.opts.Chaos && r.rng.IntN(4) == 0:
-		r.cur = nil // switch at this syscall boundary: cheap to replay
+		t.dom.cur = nil // switch at this syscall boundary: cheap to replay
 	}
 	return nil
 }

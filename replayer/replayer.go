@@ -103,6 +103,8 @@ type Session struct {
 	tid   int
 	begin int64
 	ended bool
+	// frameTids: the thread of every frame of the trace, once needed.
+	frameTids []int32
 	// exes and auxvs are each recorded process's program path and
 	// auxiliary vector (a forked child inherits its parent's).
 	exes  map[int32]string
@@ -122,6 +124,10 @@ type Session struct {
 	mapFDs map[int32]map[string]int
 	// sameAsRecorded: files found the same as their copies in the trace.
 	sameAsRecorded map[string]bool
+	// cpus: those rewind may use; cpuWarned: a recorded CPU not among
+	// them was reported.
+	cpus      unix.CPUSet
+	cpuWarned bool
 }
 
 // Open starts replaying the trace in dir: it checks the trace and the
@@ -199,7 +205,10 @@ func (s *Session) start() error {
 	}
 	cpu := h.PinnedCPU
 	var set unix.CPUSet
-	if unix.SchedGetaffinity(0, &set) == nil && !set.IsSet(cpu) {
+	if unix.SchedGetaffinity(0, &set) == nil {
+		s.cpus = set
+	}
+	if !set.IsSet(cpu) {
 		s.warn(fmt.Sprintf("the recording ran on CPU %d, which this replay cannot use; CPUID answers may differ", cpu))
 		cpu = -1
 	}
@@ -260,6 +269,9 @@ func (s *Session) applyExec(f *trace.Frame) error {
 	if err := s.t.TrapInstructions(s.r.Header.CPUIDTrapped); err != nil {
 		return err
 	}
+	if err := s.pin(f.CPU); err != nil {
+		return err
+	}
 	if err := s.clearBelowStack(f); err != nil {
 		return err
 	}
@@ -297,6 +309,28 @@ func (s *Session) applyExec(f *trace.Frame) error {
 // the recording did at exec f (preload.Start); the registration of the
 // thread's slot answers that the filter applies, which replay never
 // installs, and writes the slot's header for replay.
+// pin puts the process just exec'd on the CPU it ran on when recorded
+// (cpu, -1 in older traces: the one it inherited), so CPUID answers the
+// same there.
+func (s *Session) pin(cpu int32) error {
+	if cpu < 0 {
+		return nil
+	}
+	if !s.cpus.IsSet(int(cpu)) {
+		if !s.cpuWarned {
+			s.cpuWarned = true
+			s.warn(fmt.Sprintf("a process of the recording ran on CPU %d, which this replay cannot use; CPUID answers may differ", cpu))
+		}
+		return nil
+	}
+	var set unix.CPUSet
+	set.Set(int(cpu))
+	if err := unix.SchedSetaffinity(s.t.Pid, &set); err != nil {
+		return fmt.Errorf("pinning process %d to CPU %d: %w", s.t.Pid, cpu, err)
+	}
+	return nil
+}
+
 func (s *Session) startBuffer(f *trace.Frame) error {
 	maps, err := tracee.ReadMaps(s.t.Pid)
 	if err != nil {

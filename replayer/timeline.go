@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -469,18 +470,26 @@ func (s *Session) ReverseStep() (Stopped, error) {
 	default: // at a boundary: the instruction before it is in the previous frame
 		// A buffered frame only loads the syscall buffer (StepInsn loads
 		// it before it steps): no instruction runs across it.
+		// Frames of other processes come in between (they ran side by
+		// side): the instruction is in the last frame of this process.
 		frame, loads := m.Frame, true
+		tgid := s.tgidOf[s.cur]
 		for loads {
-			if frame <= s.begin {
+			prev := int64(-1)
+			if frame > s.begin {
+				if prev, err = s.previousFrameOf(tgid, frame); err != nil {
+					return Stopped{}, err
+				}
+			}
+			if frame = prev; frame < s.begin {
 				if err := s.GoTo(Mark{Frame: s.begin}); err != nil {
 					return Stopped{}, err
 				}
 				return Stopped{Reason: StoppedBegin}, nil
 			}
-			if start, loads, err = s.lastSyscallInsn(frame - 1); err != nil {
+			if start, loads, err = s.lastSyscallInsn(frame); err != nil {
 				return Stopped{}, err
 			}
-			frame--
 		}
 	}
 	n, err := s.stepsTo(start, p)
@@ -492,6 +501,37 @@ func (s *Session) ReverseStep() (Stopped, error) {
 		return Stopped{}, err
 	}
 	return Stopped{Reason: StoppedStep}, nil
+}
+
+// previousFrameOf returns the last frame before frame made by a thread of
+// process tgid, or -1. The threads of the frames are read from the trace
+// once (frameTids).
+func (s *Session) previousFrameOf(tgid int32, frame int64) (int64, error) {
+	if s.frameTids == nil {
+		r, err := trace.Open(s.r.Dir)
+		if err != nil {
+			return 0, err
+		}
+		defer r.Close()
+		var tids []int32
+		for {
+			f, err := r.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return 0, err
+			}
+			tids = append(tids, f.Tid)
+		}
+		s.frameTids = tids
+	}
+	for n := min(frame, int64(len(s.frameTids))) - 1; n >= 0; n-- {
+		if t, ok := s.tgidOf[s.frameTids[n]]; ok && t == tgid {
+			return n, nil
+		}
+	}
+	return -1, nil
 }
 
 // lastSyscallInsn returns the mark of the syscall instruction that made

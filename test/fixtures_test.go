@@ -71,6 +71,9 @@ var fixtures = []fixture{
 		want: []string{"uname fails: Operation not permitted\n", "getppid by syscall fails: Permission denied\n",
 			"getpid ok\n", "thread: uname fails: Operation not permitted\n",
 			"child: uname fails: Operation not permitted\n", "child killed by signal 31\n"}},
+	// Not det: the children finish in either order, on either CPU.
+	{name: "spin_children", prog: "spin_children", args: []string{"20000000"},
+		want: []string{"child a: sum 10335320052494567296, apic id ", "child b: sum 10335320052494567296, apic id "}},
 	{name: "bypass", prog: "bypass", differs: true,
 		want: []string{"parent: read ", "child: LD_PRELOAD unset\n", "child exited 0\n"}},
 }

@@ -113,6 +113,9 @@ type Frame struct {
 	Exe     string    // path of the program as the kernel saw it
 	ExeFile string    // copy under files/
 	Files   []Mapping // other files mapped by the kernel at exec (the ELF interpreter)
+	// CPU the process is pinned to from this exec on; -1 in traces before
+	// version 8, where every process ran on Header.PinnedCPU.
+	CPU int32
 	// KindSignal
 	Signo   int32
 	Siginfo []byte
@@ -183,6 +186,7 @@ func AppendFrame(b []byte, f *Frame) []byte {
 			b = appendBytes(b, []byte(m.Path))
 		}
 		b = appendMem(b, f.Mem)
+		b = binary.AppendVarint(b, int64(f.CPU))
 	case KindSignal:
 		b = binary.AppendVarint(b, int64(f.Signo))
 		b = appendBytes(b, f.Siginfo)

@@ -16,8 +16,9 @@ import (
 // Version 6 digests memory with two CRC-32s instead of SHA-256.
 // Version 7 marks the mmaps of libc's code that the syscall buffer
 // patched (FlagPatched), which replaced loading librewind_preload with
-// LD_PRELOAD.
-const FormatVersion = 7
+// LD_PRELOAD. Version 8 names the CPU of each exec (Frame.CPU): the
+// processes of a recording run side by side, each pinned to one.
+const FormatVersion = 8
 
 // oldestReadable is the oldest format version this package still reads:
 // version 3 lacks only the enter frame's memory writes, version 4

@@ -420,6 +420,10 @@ func decodeFrame(b []byte, version int) (*Frame, error) {
 			f.Files = append(f.Files, Mapping{File: string(d.bytes(maxString)), Path: string(d.bytes(maxString))})
 		}
 		f.Mem = d.mem()
+		f.CPU = -1
+		if version >= 8 {
+			f.CPU = int32(d.varint())
+		}
 	case KindSignal:
 		f.Signo = int32(d.varint())
 		f.Siginfo = d.bytes(1024)

@@ -41,6 +41,9 @@ type SpawnOptions struct {
 	// between cores and ends up in memory: recording and replay must run
 	// on the same core.
 	CPU int
+	// TracerAnywhere leaves the tracer thread unpinned: the program's
+	// processes will run on several CPUs.
+	TracerAnywhere bool
 }
 
 // Spawn starts a program stopped at its first instruction, traced, with
@@ -80,7 +83,9 @@ func Spawn(o SpawnOptions) (*Proc, error) {
 		}
 		// The tracer thread too: every ptrace stop hands the CPU between
 		// the two, which is 2x faster on one CPU than across two.
-		unix.SchedSetaffinity(0, &set)
+		if !o.TracerAnywhere {
+			unix.SchedSetaffinity(0, &set)
+		}
 	}
 	if err := unix.PtraceSetOptions(t.Pid, ptraceOptions); err != nil {
 		t.Kill()

@@ -99,6 +99,9 @@ func cmdDump(args []string) error {
 		switch f.Kind {
 		case trace.KindExec:
 			fmt.Fprintf(out, "%s (copy %s) rip=%#x rsp=%#x stack %d bytes", f.Exe, f.ExeFile, f.Regs.Rip, f.Regs.Rsp, memBytes(f))
+			if f.CPU >= 0 {
+				fmt.Fprintf(out, " cpu %d", f.CPU)
+			}
 			if f.Flags&trace.FlagPreloaded != 0 {
 				fmt.Fprint(out, " (syscall buffer loaded)")
 			}

@@ -22,6 +22,7 @@ func cmdRecord(args []string) error {
 	ticks := fl.String("ticks", "auto", "count positions with the PMU: auto (where it can), pmu (required; not implemented yet), soft (never)")
 	chaos := fl.Bool("chaos", false, "randomize thread scheduling to make rare interleavings show up")
 	quiet := fl.Bool("q", false, "do not print where the trace goes")
+	serial := fl.Bool("serial", false, "run one thread of the whole program at a time, on one CPU (processes that share no memory run side by side otherwise)")
 	var noBuffer bool
 	fl.BoolVar(&noBuffer, "n", false, "the same as --no-syscall-buffer")
 	fl.BoolVar(&noBuffer, "no-syscall-buffer", false, "record without the in-process syscall buffer: every syscall stops in ptrace (slower)")
@@ -76,9 +77,9 @@ func cmdRecord(args []string) error {
 		Path: path, Args: fl.Args(), Env: os.Environ(), Dir: cwd,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		TraceDir: dir, CPUID: mode, Ticks: recorder.TickMode(*ticks), Chaos: *chaos,
-		NoSyscallBuffer: noBuffer,
-		Warn:            func(s string) { warnf("warning: %s", s) },
-		Started:         fwd.started,
+		NoSyscallBuffer: noBuffer, Serial: *serial,
+		Warn:    func(s string) { warnf("warning: %s", s) },
+		Started: fwd.started,
 	})
 	fwd.stop()
 	var se *recorder.StartError

@@ -1,0 +1,166 @@
+package recorder
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"rewind/tracee"
+)
+
+// domain is a set of threads that share memory: the threads of a
+// process, a vfork child with its parent until it execs, a forked child
+// with a parent that maps memory shared, and every process that maps a
+// file shared (one domain for all of them: they may map the same file).
+// One thread of a domain runs at a time; domains run side by side. With
+// Options.Serial every thread is in one domain, and one runs at a time.
+type domain struct {
+	cur  *task // the thread resumed in user mode, or in a syscall
+	last int   // the thread picked last
+}
+
+// release gives up t's turn, if it has it.
+func (d *domain) release(t *task) {
+	if d.cur == t {
+		d.cur = nil
+	}
+}
+
+// newDomain returns the domain of a process with memory of its own.
+func (r *recording) newDomain() *domain {
+	if r.opts.Serial {
+		return r.sharedDomain()
+	}
+	return &domain{}
+}
+
+func (r *recording) sharedDomain() *domain {
+	if r.shared == nil {
+		r.shared = &domain{}
+	}
+	return r.shared
+}
+
+// domains lists the domains of the live threads, in creation order.
+func (r *recording) domains() []*domain {
+	var ds []*domain
+	for _, tid := range r.order {
+		d := r.tasks[tid].dom
+		seen := false
+		for _, o := range ds {
+			seen = seen || o == d
+		}
+		if !seen {
+			ds = append(ds, d)
+		}
+	}
+	return ds
+}
+
+// joinShared moves t's domain, every thread in it, into the shared one:
+// t is about to map memory that other processes may map too. t is
+// stopped at that call; if a thread of the shared domain runs, t waits
+// for its turn there.
+func (r *recording) joinShared(t *task) {
+	old, sh := t.dom, r.sharedDomain()
+	if old == sh {
+		return
+	}
+	for _, o := range r.tasks {
+		if o.dom == old {
+			o.dom = sh
+		}
+	}
+	if sh.cur == nil {
+		sh.cur = old.cur
+	}
+}
+
+// forkDomain gives child, a process t forked, a domain of its own, unless
+// t maps memory shared: then the child has that memory too, and both
+// are in the shared domain.
+func (r *recording) forkDomain(t, child *task) error {
+	if t.dom == r.shared {
+		return nil
+	}
+	maps, err := tracee.ReadMaps(t.Pid)
+	if err != nil {
+		return err
+	}
+	for _, m := range maps {
+		if len(m.Perms) == 4 && m.Perms[3] == 's' {
+			r.joinShared(t)
+			child.dom = t.dom
+			return nil
+		}
+	}
+	child.dom = r.newDomain()
+	return nil
+}
+
+// leaveDomain gives t, which has just exec'd, a domain of its own: its
+// old memory is gone. A vfork parent stays where it was.
+func (r *recording) leaveDomain(t *task) {
+	old := t.dom
+	t.dom = r.newDomain()
+	if old.cur == t {
+		old.cur, t.dom.cur = nil, t
+	}
+}
+
+// cpuPlan spreads the recorded processes over the CPUs rewind may use.
+// A process stays on one CPU from its exec on, and replay pins it to the
+// same one: CPUID answers differ between CPUs (their APIC ids), and the
+// C library keeps them in memory.
+type cpuPlan struct {
+	cpus []int // those rewind may run on
+	root int   // the CPU of the first process
+	next int   // the first to try when several are as busy
+}
+
+func newCPUPlan(root int) cpuPlan {
+	p := cpuPlan{root: root}
+	var set unix.CPUSet
+	if unix.SchedGetaffinity(0, &set) == nil {
+		for i := 0; i < len(set)*64; i++ {
+			if set.IsSet(i) {
+				p.cpus = append(p.cpus, i)
+			}
+		}
+	}
+	return p
+}
+
+// placeExec pins t's process, which has just exec'd, to the CPU where
+// the fewest threads of other domains run (one asleep in a syscall, a
+// shell waiting for its child, does not count).
+func (r *recording) placeExec(t *task) error {
+	if r.opts.Serial || len(r.cpus.cpus) < 2 {
+		return nil
+	}
+	busy := map[int]int{}
+	for _, o := range r.tasks {
+		if o.dom != t.dom && o.dom.cur == o && (o.state == running || o.state == inKernel && !o.entered) && !sleeping(o.Pid) {
+			busy[o.cpu]++
+		}
+	}
+	n := len(r.cpus.cpus)
+	best := r.cpus.cpus[r.cpus.next%n]
+	for i := range n {
+		c := r.cpus.cpus[(r.cpus.next+i)%n]
+		if busy[c] < busy[best] {
+			best = c
+		}
+	}
+	r.cpus.next++
+	if best == t.cpu {
+		return nil
+	}
+	var set unix.CPUSet
+	set.Set(best)
+	if err := unix.SchedSetaffinity(t.Pid, &set); err != nil {
+		return fmt.Errorf("pinning process %d to CPU %d: %w", t.Pid, best, err)
+	}
+	t.cpu = best
+	return nil
+}
