@@ -460,6 +460,23 @@ func (s *Session) stepFrame() (Stopped, error) {
 	if s.isEnd(f) {
 		return s.toEnd(f)
 	}
+	// A breakpoint on the syscall instruction would stop the frame's
+	// replay before it: it is lifted meanwhile (a call the replay makes,
+	// such as clone, runs the instruction).
+	regs, err := s.t.Regs()
+	if err != nil {
+		return Stopped{}, err
+	}
+	if _, ok := s.bps[regs.Rip]; ok {
+		if err := s.remove(regs.Rip); err != nil {
+			return Stopped{}, err
+		}
+		defer func() {
+			if s.armed[regs.Rip] && s.mainProc() != nil {
+				s.insert(regs.Rip)
+			}
+		}()
+	}
 	if err := s.Step(); err != nil {
 		return s.stopFor(err)
 	}

@@ -241,13 +241,14 @@ func (s *Session) toFrameThread() error {
 // here describes the current position for a backwards search.
 type here struct {
 	frame int64
+	tid   int32 // the current thread
 	fp    fingerprint
 	end   bool
 }
 
 func (s *Session) position() (here, error) {
 	fp, err := s.fingerprint()
-	return here{frame: s.frame, fp: fp, end: s.atEnd}, err
+	return here{frame: s.frame, tid: s.cur, fp: fp, end: s.atEnd}, err
 }
 
 // ReverseContinue goes back to the last breakpoint hit or watchpoint
@@ -426,6 +427,22 @@ func (s *Session) markOf(p here) (Mark, error) {
 	if p.end {
 		return Mark{Frame: p.frame, End: true}, nil
 	}
+	// At a boundary the current thread is the one of the frame before:
+	// when other processes' frames came after the thread's last one, it
+	// is at the same point at the boundary after that one (or at the
+	// history's start).
+	own, err := s.lastFrameBefore(p.frame, func(tid int32) bool { return tid == p.tid })
+	if err != nil {
+		return Mark{}, err
+	}
+	if b := max(own+1, s.begin); own >= 0 && b < p.frame {
+		if err := s.rewindTo(b); err != nil {
+			return Mark{}, err
+		}
+		if ok, err := s.matches(&p.fp); err != nil || ok {
+			return Mark{Frame: b}, err
+		}
+	}
 	if err := s.rewindTo(p.frame); err != nil {
 		return Mark{}, err
 	}
@@ -457,6 +474,9 @@ func (s *Session) ReverseStep() (Stopped, error) {
 	if err != nil {
 		return Stopped{}, err
 	}
+	if !m.End && m.Hit == 0 {
+		p.frame = m.Frame // the boundary after the thread's own last frame
+	}
 	// Start from the previous arrival at the same pc (one loop iteration
 	// back) or from the frame's boundary, and step forward to p.
 	start := m
@@ -473,11 +493,12 @@ func (s *Session) ReverseStep() (Stopped, error) {
 		// Frames of other processes come in between (they ran side by
 		// side): the instruction is in the last frame of this process.
 		frame, loads := m.Frame, true
-		tgid := s.tgidOf[s.cur]
+		tgid := s.tgidOf[p.tid]
+		ofProcess := func(tid int32) bool { t, ok := s.tgidOf[tid]; return ok && t == tgid }
 		for loads {
 			prev := int64(-1)
 			if frame > s.begin {
-				if prev, err = s.previousFrameOf(tgid, frame); err != nil {
+				if prev, err = s.lastFrameBefore(frame, ofProcess); err != nil {
 					return Stopped{}, err
 				}
 			}
@@ -497,16 +518,27 @@ func (s *Session) ReverseStep() (Stopped, error) {
 		return Stopped{}, err
 	}
 	start.Steps += n - 1
+	if start.Hit == 0 && start.Steps == 0 {
+		// A boundary: the one after the thread's own last frame, where
+		// it is the current thread.
+		own, err := s.lastFrameBefore(start.Frame, func(tid int32) bool { return tid == p.tid })
+		if err != nil {
+			return Stopped{}, err
+		}
+		if own >= 0 {
+			start.Frame = max(own+1, s.begin)
+		}
+	}
 	if err := s.GoTo(start); err != nil {
 		return Stopped{}, err
 	}
 	return Stopped{Reason: StoppedStep}, nil
 }
 
-// previousFrameOf returns the last frame before frame made by a thread of
-// process tgid, or -1. The threads of the frames are read from the trace
-// once (frameTids).
-func (s *Session) previousFrameOf(tgid int32, frame int64) (int64, error) {
+// lastFrameBefore returns the last frame before frame made by a thread
+// that mine accepts, or -1. The threads of the frames are read from the
+// trace once (frameTids).
+func (s *Session) lastFrameBefore(frame int64, mine func(tid int32) bool) (int64, error) {
 	if s.frameTids == nil {
 		r, err := trace.Open(s.r.Dir)
 		if err != nil {
@@ -527,7 +559,7 @@ func (s *Session) previousFrameOf(tgid int32, frame int64) (int64, error) {
 		s.frameTids = tids
 	}
 	for n := min(frame, int64(len(s.frameTids))) - 1; n >= 0; n-- {
-		if t, ok := s.tgidOf[s.frameTids[n]]; ok && t == tgid {
+		if mine(s.frameTids[n]) {
 			return n, nil
 		}
 	}

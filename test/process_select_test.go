@@ -138,6 +138,16 @@ func TestGDBProcessSelect(t *testing.T) {
 			{cmd: "info inferiors", want: `(?m)^\* 1 +process ` + rows[0].pid + ` `},
 			{cmd: "break child_work", want: `Breakpoint 1 at`},
 			{cmd: "continue", want: fmt.Sprintf(`Breakpoint 1, child_work \(n=5\) at %s`, file)},
+			// Back by instructions to the syscall of the second fork
+			// (the children's events come in between) and over it
+			// again: it used to replay that call with the breakpoint
+			// reverse-stepi sets on it, for ever.
+			{cmd: "set $n = 0"},
+			{cmd: "while $n < 300 && *(unsigned short *)$pc != 0x050f\n  reverse-stepi\n  set $n = $n + 1\nend"},
+			{cmd: "x/i $pc", want: `syscall`},
+			{cmd: "stepi"},
+			{cmd: "print $rax", want: gdbValue(execd.pid)},
+			{cmd: "continue", want: fmt.Sprintf(`Breakpoint 1, child_work \(n=5\) at %s`, file)},
 			{cmd: "finish", want: `Value returned is \$\d+ = 55`},
 			{cmd: "break waitpid", want: `Breakpoint 2 at`},
 			{cmd: "continue", want: `Breakpoint 2, `},
