@@ -228,19 +228,19 @@ func (r *recording) currents() []*task {
 }
 
 // nextEvent returns the next event to handle. While a current thread
-// runs a call that changes other threads (exec, exit, mmap…) the events
-// of others wait, so the trace has the call before its consequences (a
-// vfork parent waking up, SIGCHLD).
+// runs a call whose effects must come first in the trace (exclusive),
+// the events it holds back wait in the queue.
 func (r *recording) nextEvent() (tracee.Event, bool, error) {
 	excl := r.exclusive()
-	if len(excl) == 0 && len(r.queued) > 0 {
-		ev := r.queued[0]
-		r.queued = r.queued[1:]
-		return ev, true, nil
+	for i, ev := range r.queued {
+		if !heldBack(excl, ev, r.tasks[ev.Tid]) {
+			r.queued = append(r.queued[:i:i], r.queued[i+1:]...)
+			return ev, true, nil
+		}
 	}
 	for {
 		ev, ok, err := r.waiter.Wait(r.timeout())
-		if err != nil || !ok || len(excl) == 0 || concerns(excl, ev, r.tasks[ev.Tid]) {
+		if err != nil || !ok || !heldBack(excl, ev, r.tasks[ev.Tid]) {
 			return ev, ok, err
 		}
 		r.queued = append(r.queued, ev)
@@ -249,9 +249,10 @@ func (r *recording) nextEvent() (tracee.Event, bool, error) {
 }
 
 // exclusive lists the current threads in a call whose effects must be
-// recorded before anything else happens. A PI futex unlock is one: the
-// waiter it hands the lock to returns with the lock word written, which
-// must not come before the unlock in the trace.
+// recorded before anything else happens that they may cause: exec,
+// exit, mmap… (the arch.Execute calls that do not wait). A PI futex
+// unlock is one: the waiter it hands the lock to returns with the lock
+// word written, which must not come before the unlock in the trace.
 func (r *recording) exclusive() []*task {
 	var excl []*task
 	for _, c := range r.currents() {
@@ -264,21 +265,24 @@ func (r *recording) exclusive() []*task {
 	return excl
 }
 
-// concerns tells whether ev, of thread t (nil if unknown), belongs to an
-// exclusive call: its thread's own events, or the end of its process's
-// threads when it exits.
-func concerns(excl []*task, ev tracee.Event, t *task) bool {
+// heldBack tells whether an exclusive call holds back ev, an event of
+// thread t (nil if not known yet). A call holds back the events of the
+// other threads of its domain; one that creates, replaces or ends a
+// process those of every thread (a vfork parent waking up, SIGCHLD). Its
+// own thread's events go on, and at an exit or exec those of the other
+// threads of its process, which end (an exec by a thread other than the
+// leader comes under the leader's id).
+func heldBack(excl []*task, ev tracee.Event, t *task) bool {
 	for _, c := range excl {
 		if ev.Tid == c.Pid {
-			return true
-		}
-		if t == nil || t.tgid != c.tgid {
 			continue
 		}
-		// An exit ends the other threads; an exec by a thread other than
-		// the leader too, and its event comes under the leader's id.
 		nr := c.entry.Orig_rax
-		if c.state == exiting || nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT {
+		process := c.state == exiting || nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT
+		if t != nil && t.tgid == c.tgid && process {
+			continue
+		}
+		if process || arch.IsClone(nr) || t != nil && t.dom == c.dom {
 			return true
 		}
 	}

@@ -125,9 +125,11 @@ type Session struct {
 	// sameAsRecorded: files found the same as their copies in the trace.
 	sameAsRecorded map[string]bool
 	// cpus: those rewind may use; cpuWarned: a recorded CPU not among
-	// them was reported.
+	// them was reported; tracerCPU: the one the replay's own thread is
+	// pinned to (-1: none), that of the thread it runs (followCPU).
 	cpus      unix.CPUSet
 	cpuWarned bool
+	tracerCPU int
 }
 
 // Open starts replaying the trace in dir: it checks the trace and the
@@ -219,6 +221,7 @@ func (s *Session) start() error {
 	defer devnull.Close()
 	t, err := tracee.Spawn(tracee.SpawnOptions{Path: s.r.File(f.ExeFile), Argv: h.Args, Env: h.Env, Dir: dir,
 		Files: []*os.File{devnull, devnull, devnull}, Setpgid: true, CPU: cpu})
+	s.tracerCPU = cpu
 	if err != nil {
 		return fmt.Errorf("starting %s: %w", f.Exe, err)
 	}

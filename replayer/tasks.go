@@ -125,12 +125,33 @@ func (s *Session) switchTo(tid int32) error {
 	s.t, s.cur, s.sig, s.held = next.t, tid, next.sig, next.held
 	next.held = nil
 	s.pid.Store(int64(next.t.Pid))
+	s.followCPU(next.t.Pid)
 	if len(s.watches) > 0 && !s.watchOff {
 		// Debug registers are per thread, and watch in the debugged
 		// process only (a forked copy has the same addresses).
 		return s.programDRs(s.usePages() || !s.inMain())
 	}
 	return nil
+}
+
+// followCPU moves the replay's own thread to the CPU thread tid is pinned
+// to (the recording ran its processes side by side, on several): a ptrace
+// stop costs half as much when the tracer runs on the tracee's CPU.
+func (s *Session) followCPU(tid int) {
+	var set unix.CPUSet
+	if s.tracerCPU < 0 || unix.SchedGetaffinity(tid, &set) != nil || set.Count() != 1 || set.IsSet(s.tracerCPU) {
+		return
+	}
+	for cpu := range len(set) * 64 {
+		if set.IsSet(cpu) {
+			var mine unix.CPUSet
+			mine.Set(cpu)
+			if unix.SchedSetaffinity(0, &mine) == nil {
+				s.tracerCPU = cpu
+			}
+			return
+		}
+	}
 }
 
 // inMain reports whether the current thread belongs to the process the
