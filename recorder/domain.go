@@ -114,8 +114,7 @@ func (r *recording) leaveDomain(t *task) {
 // C library keeps them in memory.
 type cpuPlan struct {
 	cpus []int // those rewind may run on
-	root int   // the CPU of the first process
-	next int   // the first to try when several are as busy
+	root int   // the CPU of the first process, and of rewind's own thread
 }
 
 func newCPUPlan(root int) cpuPlan {
@@ -144,15 +143,14 @@ func (r *recording) placeExec(t *task) error {
 			busy[o.cpu]++
 		}
 	}
-	n := len(r.cpus.cpus)
-	best := r.cpus.cpus[r.cpus.next%n]
-	for i := range n {
-		c := r.cpus.cpus[(r.cpus.next+i)%n]
+	// The first process's CPU first: rewind's own thread runs there, and
+	// a ptrace stop costs half as much on one CPU as across two.
+	best := r.cpus.root
+	for _, c := range r.cpus.cpus {
 		if busy[c] < busy[best] {
 			best = c
 		}
 	}
-	r.cpus.next++
 	if best == t.cpu {
 		return nil
 	}

@@ -128,7 +128,7 @@ func record(opts Options) (Result, error) {
 	r.cpus = newCPUPlan(h.PinnedCPU)
 	h.SyscallBuffer = !opts.NoSyscallBuffer
 	t, err := tracee.Spawn(tracee.SpawnOptions{Path: opts.Path, Argv: opts.Args, Env: h.Env, Dir: opts.Dir,
-		Files: []*os.File{opts.Stdin, opts.Stdout, opts.Stderr}, CPU: h.PinnedCPU, TracerAnywhere: !opts.Serial})
+		Files: []*os.File{opts.Stdin, opts.Stdout, opts.Stderr}, CPU: h.PinnedCPU})
 	if err != nil {
 		return Result{}, &StartError{err}
 	}

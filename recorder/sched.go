@@ -48,7 +48,7 @@ type recording struct {
 	queued    []tracee.Event
 	cpus      cpuPlan
 	// shared: the domain of the processes that map memory shared (with
-	// -serial, of every thread).
+	// --serial, of every thread).
 	shared      *domain
 	rootPid     int
 	status      unix.WaitStatus // the root process's end

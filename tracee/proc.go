@@ -41,9 +41,6 @@ type SpawnOptions struct {
 	// between cores and ends up in memory: recording and replay must run
 	// on the same core.
 	CPU int
-	// TracerAnywhere leaves the tracer thread unpinned: the program's
-	// processes will run on several CPUs.
-	TracerAnywhere bool
 }
 
 // Spawn starts a program stopped at its first instruction, traced, with
@@ -83,9 +80,7 @@ func Spawn(o SpawnOptions) (*Proc, error) {
 		}
 		// The tracer thread too: every ptrace stop hands the CPU between
 		// the two, which is 2x faster on one CPU than across two.
-		if !o.TracerAnywhere {
-			unix.SchedSetaffinity(0, &set)
-		}
+		unix.SchedSetaffinity(0, &set)
 	}
 	if err := unix.PtraceSetOptions(t.Pid, ptraceOptions); err != nil {
 		t.Kill()
