@@ -272,21 +272,27 @@ func (r *recording) exclusive() []*task {
 // own thread's events go on, and at an exit or exec those of the other
 // threads of its process, which end (an exec by a thread other than the
 // leader comes under the leader's id).
+// (Those events go on even when another exclusive call would hold them
+// back: processes exiting side by side each wait for their own end.)
 func heldBack(excl []*task, ev tracee.Event, t *task) bool {
 	for _, c := range excl {
-		if ev.Tid == c.Pid {
-			continue
+		if ev.Tid == c.Pid || t != nil && t.tgid == c.tgid && changesProcess(c) {
+			return false
 		}
-		nr := c.entry.Orig_rax
-		process := c.state == exiting || nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT
-		if t != nil && t.tgid == c.tgid && process {
-			continue
-		}
-		if process || arch.IsClone(nr) || t != nil && t.dom == c.dom {
+	}
+	for _, c := range excl {
+		if changesProcess(c) || arch.IsClone(c.entry.Orig_rax) || t != nil && t.dom == c.dom {
 			return true
 		}
 	}
 	return false
+}
+
+// changesProcess tells whether c's call ends its process or replaces its
+// image.
+func changesProcess(c *task) bool {
+	nr := c.entry.Orig_rax
+	return c.state == exiting || nr == unix.SYS_EXECVE || nr == unix.SYS_EXECVEAT
 }
 
 // pick chooses the next thread of d to run: round-robin after the last

@@ -410,7 +410,8 @@ func recordReplayConc(t *testing.T, f concFixture, prog string, flags ...string)
 }
 
 // TestConcurrencyFixtures records every concurrency fixture and replays it:
-// once plainly, once without the syscall buffer, once with chaos
+// once plainly (processes side by side), once without the syscall buffer,
+// once with one thread of the tree at a time (--serial), once with chaos
 // scheduling.
 func TestConcurrencyFixtures(t *testing.T) {
 	Require(t, "ptrace")
@@ -420,6 +421,7 @@ func TestConcurrencyFixtures(t *testing.T) {
 			prog := startConc(t, f)
 			t.Run("record", func(t *testing.T) { recordReplayConc(t, f, prog) })
 			t.Run("nobuffer", func(t *testing.T) { recordReplayConc(t, f, prog, "--no-syscall-buffer") })
+			t.Run("serial", func(t *testing.T) { recordReplayConc(t, f, prog, "--serial") })
 			t.Run("chaos", func(t *testing.T) {
 				if chaosFlag == "" {
 					t.Skip("chaosFlag is empty")
