@@ -162,3 +162,36 @@ func (r *recording) placeExec(t *task) error {
 	t.cpu = best
 	return nil
 }
+
+// takeOutput lets t, at the entry of a write to rewind's stdout or
+// stderr, make it when no other thread is in one. Replay echoes these
+// writes in the order of the trace, which must be the order the kernel
+// made them in: processes side by side would race there.
+func (r *recording) takeOutput(t *task) {
+	switch {
+	case r.output == nil:
+		r.output = t
+	case r.output != t:
+		t.waitsOutput = true
+	}
+}
+
+// releaseOutput ends t's turn at the output, if it has it.
+func (r *recording) releaseOutput(t *task) {
+	if r.output == t {
+		r.output = nil
+	}
+}
+
+// mayRun tells whether c, ready, may be resumed: not while it waits for
+// the output.
+func (r *recording) mayRun(c *task) bool {
+	if !c.waitsOutput {
+		return true
+	}
+	if r.output != nil {
+		return false
+	}
+	r.output, c.waitsOutput = c, false
+	return true
+}

@@ -84,16 +84,16 @@ func (s *fileStore) save(src, orig string, now bool) (name string, size int64, e
 	if s.copies == nil {
 		s.copies = make(chan fileCopy, 64)
 		s.done.Add(1)
-		go s.copier()
+		go s.copier(s.copies) // not the field: wait sets it to nil, maybe before the goroutine runs
 	}
 	s.copies <- c
 	return name, st.Size, nil
 }
 
 // copier copies the files save opened, one at a time.
-func (s *fileStore) copier() {
+func (s *fileStore) copier(copies <-chan fileCopy) {
 	defer s.done.Done()
-	for c := range s.copies {
+	for c := range copies {
 		if c.done != nil {
 			close(c.done)
 			continue

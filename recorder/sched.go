@@ -47,6 +47,7 @@ type recording struct {
 	order     []int // tids in creation order, for round-robin
 	queued    []tracee.Event
 	cpus      cpuPlan
+	output    *task // in a write to rewind's stdout or stderr (takeOutput)
 	// shared: the domain of the processes that map memory shared (with
 	// --serial, of every thread).
 	shared      *domain
@@ -128,6 +129,7 @@ type task struct {
 	retrySoon       bool          // a preemption failed: the next slice is short
 	yieldSoon       bool          // … and it gives way at its next traced call
 	buf             bufferState
+	waitsOutput     bool // to write to rewind's output, after r.output
 	// unclaimed: its first stop came before its creator's clone event,
 	// which tells what it inherits; it is not run before.
 	unclaimed bool
@@ -149,6 +151,7 @@ func (r *recording) removeTask(tid int) {
 	if t := r.tasks[tid]; t != nil {
 		t.Release()
 		t.dom.release(t)
+		r.releaseOutput(t)
 	}
 	delete(r.tasks, tid)
 	for i, id := range r.order {
@@ -191,7 +194,7 @@ func (r *recording) run(root *tracee.Proc) (Result, error) {
 			if d.cur == nil {
 				d.cur = r.pick(d)
 			}
-			if c := d.cur; c != nil && c.state == ready {
+			if c := d.cur; c != nil && c.state == ready && r.mayRun(c) {
 				if err := r.resume(c); err != nil {
 					return Result{}, err
 				}

@@ -86,6 +86,9 @@ func (r *recording) syscallEntry(t *task) error {
 		regs.Orig_rax = ^uint64(0)
 		return t.SetRegs(&regs)
 	}
+	if !r.opts.Serial && isWrite(nr) && r.outputFlag(t, int32(regs.Rdi)) != 0 {
+		r.takeOutput(t)
+	}
 	return nil
 }
 
@@ -236,6 +239,7 @@ func (r *recording) checkSharedMap(t *task, regs unix.PtraceRegs) {
 
 func (r *recording) syscallExit(t *task) error {
 	t.inSyscall = false
+	r.releaseOutput(t)
 	after, err := t.Regs()
 	if err != nil {
 		return err

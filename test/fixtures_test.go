@@ -74,6 +74,9 @@ var fixtures = []fixture{
 	// Not det: the children finish in either order, on either CPU.
 	{name: "spin_children", prog: "spin_children", args: []string{"20000000"},
 		want: []string{"child a: sum 10335320052494567296, apic id ", "child b: sum 10335320052494567296, apic id "}},
+	// Not det: the lines interleave differently every run.
+	{name: "interleaved_output", prog: "interleaved_output", args: []string{"300"},
+		want: []string{"line: child 0 299\n", "line: child 1 299\n", "line: child 2 299\n"}},
 	{name: "bypass", prog: "bypass", differs: true,
 		want: []string{"parent: read ", "child: LD_PRELOAD unset\n", "child exited 0\n"}},
 }
