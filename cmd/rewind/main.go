@@ -38,7 +38,7 @@ var commands = map[string]struct {
 	run   func(args []string) error
 	usage string
 }{
-	"record": {cmdRecord, "record [-o DIR] [--cpuid=auto|trap|off] [--ticks=auto|pmu|soft] [--] PROG ARGS...   run PROG and record it"},
+	"record": {cmdRecord, "record [-o DIR] [-n] [--serial] [--cpuid=auto|trap|off] [--ticks=auto|pmu|soft] [--] PROG ARGS...   run PROG and record it"},
 	"replay": {cmdReplay, "replay [-a] [-p|-f PID] [TRACE]   replay a recording (default: the latest); -a without a debugger, -p/-f debug process PID from its exec/fork"},
 	"ps":     {cmdPs, "ps [TRACE]               list the processes of a recording"},
 	"dump":   {cmdDump, "dump [TRACE]             print the events of a recording"},
