@@ -1,12 +1,6 @@
 package recorder
 
-import (
-	"fmt"
-
-	"golang.org/x/sys/unix"
-
-	"rewind/tracee"
-)
+import "rewind/tracee"
 
 // domain is a set of threads that share memory: the threads of a
 // process, a vfork child with its parent until it execs, a forked child
@@ -118,16 +112,8 @@ type cpuPlan struct {
 }
 
 func newCPUPlan(root int) cpuPlan {
-	p := cpuPlan{root: root}
-	var set unix.CPUSet
-	if unix.SchedGetaffinity(0, &set) == nil {
-		for i := 0; i < len(set)*64; i++ {
-			if set.IsSet(i) {
-				p.cpus = append(p.cpus, i)
-			}
-		}
-	}
-	return p
+	cpus, _ := tracee.CPUs(0)
+	return cpuPlan{cpus: cpus, root: root}
 }
 
 // placeExec pins t's process, which has just exec'd, to the CPU where
@@ -154,10 +140,8 @@ func (r *recording) placeExec(t *task) error {
 	if best == t.cpu {
 		return nil
 	}
-	var set unix.CPUSet
-	set.Set(best)
-	if err := unix.SchedSetaffinity(t.Pid, &set); err != nil {
-		return fmt.Errorf("pinning process %d to CPU %d: %w", t.Pid, best, err)
+	if err := tracee.Pin(t.Pid, best); err != nil {
+		return err
 	}
 	t.cpu = best
 	return nil

@@ -211,15 +211,7 @@ func fileID(f *os.File) *unix.Stat_t {
 // pickCPU returns the CPU the program starts on (its processes spread
 // from there, cpuPlan). Recordings made side by side start apart.
 func pickCPU() int {
-	var set unix.CPUSet
-	var cpus []int
-	if unix.SchedGetaffinity(0, &set) == nil {
-		for i := 0; i < 1024; i++ {
-			if set.IsSet(i) {
-				cpus = append(cpus, i)
-			}
-		}
-	}
+	cpus, _ := tracee.CPUs(0)
 	if len(cpus) == 0 {
 		return 0
 	}

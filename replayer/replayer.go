@@ -212,6 +212,7 @@ func (s *Session) start() error {
 	}
 	if !set.IsSet(cpu) {
 		s.warn(fmt.Sprintf("the recording ran on CPU %d, which this replay cannot use; CPUID answers may differ", cpu))
+		s.cpuWarned = true // once: pin would say it again at the first exec
 		cpu = -1
 	}
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
@@ -221,10 +222,10 @@ func (s *Session) start() error {
 	defer devnull.Close()
 	t, err := tracee.Spawn(tracee.SpawnOptions{Path: s.r.File(f.ExeFile), Argv: h.Args, Env: h.Env, Dir: dir,
 		Files: []*os.File{devnull, devnull, devnull}, Setpgid: true, CPU: cpu})
-	s.tracerCPU = cpu
 	if err != nil {
 		return fmt.Errorf("starting %s: %w", f.Exe, err)
 	}
+	s.tracerCPU = cpu
 	s.tasks, s.tgidOf, s.mapFDs = map[int32]*task{}, map[int32]int32{}, nil
 	s.addTask(f.Tid, f.Tid, t)
 	s.t, s.cur = t, f.Tid
@@ -308,10 +309,6 @@ func (s *Session) applyExec(f *trace.Frame) error {
 	return s.t.SetRegs(&f.Regs)
 }
 
-// startBuffer runs the set-up of the syscall buffer's library, as
-// the recording did at exec f (preload.Start); the registration of the
-// thread's slot answers that the filter applies, which replay never
-// installs, and writes the slot's header for replay.
 // pin puts the process just exec'd on the CPU it ran on when recorded
 // (cpu, -1 in older traces: the one it inherited), so CPUID answers the
 // same there.
@@ -326,14 +323,13 @@ func (s *Session) pin(cpu int32) error {
 		}
 		return nil
 	}
-	var set unix.CPUSet
-	set.Set(int(cpu))
-	if err := unix.SchedSetaffinity(s.t.Pid, &set); err != nil {
-		return fmt.Errorf("pinning process %d to CPU %d: %w", s.t.Pid, cpu, err)
-	}
-	return nil
+	return tracee.Pin(s.t.Pid, int(cpu))
 }
 
+// startBuffer runs the set-up of the syscall buffer's library, as
+// the recording did at exec f (preload.Start); the registration of the
+// thread's slot answers that the filter applies, which replay never
+// installs, and writes the slot's header for replay.
 func (s *Session) startBuffer(f *trace.Frame) error {
 	maps, err := tracee.ReadMaps(s.t.Pid)
 	if err != nil {

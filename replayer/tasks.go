@@ -138,19 +138,15 @@ func (s *Session) switchTo(tid int32) error {
 // to (the recording ran its processes side by side, on several): a ptrace
 // stop costs half as much when the tracer runs on the tracee's CPU.
 func (s *Session) followCPU(tid int) {
-	var set unix.CPUSet
-	if s.tracerCPU < 0 || unix.SchedGetaffinity(tid, &set) != nil || set.Count() != 1 || set.IsSet(s.tracerCPU) {
+	if s.tracerCPU < 0 {
 		return
 	}
-	for cpu := range len(set) * 64 {
-		if set.IsSet(cpu) {
-			var mine unix.CPUSet
-			mine.Set(cpu)
-			if unix.SchedSetaffinity(0, &mine) == nil {
-				s.tracerCPU = cpu
-			}
-			return
-		}
+	cpus, err := tracee.CPUs(tid)
+	if err != nil || len(cpus) != 1 || cpus[0] == s.tracerCPU {
+		return
+	}
+	if tracee.Pin(0, cpus[0]) == nil {
+		s.tracerCPU = cpus[0]
 	}
 }
 

@@ -431,11 +431,11 @@ func (s *Session) markOf(p here) (Mark, error) {
 	// when other processes' frames came after the thread's last one, it
 	// is at the same point at the boundary after that one (or at the
 	// history's start).
-	own, err := s.lastFrameBefore(p.frame, func(tid int32) bool { return tid == p.tid })
+	b, err := s.ownBoundary(p.tid, p.frame)
 	if err != nil {
 		return Mark{}, err
 	}
-	if b := max(own+1, s.begin); own >= 0 && b < p.frame {
+	if b < p.frame {
 		if err := s.rewindTo(b); err != nil {
 			return Mark{}, err
 		}
@@ -519,20 +519,26 @@ func (s *Session) ReverseStep() (Stopped, error) {
 	}
 	start.Steps += n - 1
 	if start.Hit == 0 && start.Steps == 0 {
-		// A boundary: the one after the thread's own last frame, where
-		// it is the current thread.
-		own, err := s.lastFrameBefore(start.Frame, func(tid int32) bool { return tid == p.tid })
-		if err != nil {
+		// A boundary: the one where the thread is the current thread.
+		if start.Frame, err = s.ownBoundary(p.tid, start.Frame); err != nil {
 			return Stopped{}, err
-		}
-		if own >= 0 {
-			start.Frame = max(own+1, s.begin)
 		}
 	}
 	if err := s.GoTo(start); err != nil {
 		return Stopped{}, err
 	}
 	return Stopped{Reason: StoppedStep}, nil
+}
+
+// ownBoundary returns the boundary where thread tid is as at boundary
+// frame, and is the current thread: the one after its own last frame
+// before frame (at least begin), or frame when it has none.
+func (s *Session) ownBoundary(tid int32, frame int64) (int64, error) {
+	own, err := s.lastFrameBefore(frame, func(t int32) bool { return t == tid })
+	if err != nil || own < 0 {
+		return frame, err
+	}
+	return max(own+1, s.begin), nil
 }
 
 // lastFrameBefore returns the last frame before frame made by a thread

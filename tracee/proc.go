@@ -72,15 +72,13 @@ func Spawn(o SpawnOptions) (*Proc, error) {
 		return nil, fmt.Errorf("%s: unexpected first stop %v", o.Path, describe(ws))
 	}
 	if o.CPU >= 0 {
-		var set unix.CPUSet
-		set.Set(o.CPU)
-		if err := unix.SchedSetaffinity(t.Pid, &set); err != nil {
+		if err := Pin(t.Pid, o.CPU); err != nil {
 			t.Kill()
-			return nil, fmt.Errorf("pinning to CPU %d: %w", o.CPU, err)
+			return nil, err
 		}
 		// The tracer thread too: every ptrace stop hands the CPU between
 		// the two, which is 2x faster on one CPU than across two.
-		unix.SchedSetaffinity(0, &set)
+		Pin(0, o.CPU)
 	}
 	if err := unix.PtraceSetOptions(t.Pid, ptraceOptions); err != nil {
 		t.Kill()
@@ -91,6 +89,31 @@ func Spawn(o SpawnOptions) (*Proc, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// Pin keeps thread tid (0: the calling thread) on one CPU.
+func Pin(tid, cpu int) error {
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(tid, &set); err != nil {
+		return fmt.Errorf("pinning thread %d to CPU %d: %w", tid, cpu, err)
+	}
+	return nil
+}
+
+// CPUs lists the CPUs thread tid (0: the calling thread) may run on.
+func CPUs(tid int) ([]int, error) {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(tid, &set); err != nil {
+		return nil, err
+	}
+	var cpus []int
+	for i := range len(set) * 64 {
+		if set.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	return cpus, nil
 }
 
 // Adopt wraps a thread that is already traced (a new thread or process
