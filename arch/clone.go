@@ -10,6 +10,7 @@ import (
 const (
 	CloneVM         = 0x100
 	CloneVfork      = 0x4000
+	CloneParent     = 0x8000
 	CloneThread     = 0x10000
 	CloneSettls     = 0x80000
 	CloneChildSetid = 0x01000000

@@ -1,6 +1,7 @@
 package preload
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/binary"
 
@@ -19,6 +20,9 @@ const (
 	SlotSize     = 0x120000
 	MaxSlots     = 1024
 	RecordsOff   = 0x11000
+	KnownOff     = 0x1000 // recording: the files rewind has copied (FileKey), count first
+	KnownMax     = 256
+	FileMapData  = 128      // the data of a buffered file mmap: its FileKey, then the copy's name
 	SysRegister  = 0x525701 // (slot, size, text start, text end)
 	SysDiverged  = 0x525702 // (nr, recorded nr, result, recorded result)
 	Abort        = 0x5257   // -Abort: the result of an interrupted untraced call
@@ -82,7 +86,7 @@ func DecodeHeader(b []byte) Header {
 // agree): the replayer lets them run.
 func Executes(nr uint32) bool {
 	switch nr {
-	case unix.SYS_RT_SIGACTION, unix.SYS_MMAP, unix.SYS_MUNMAP, unix.SYS_MPROTECT, unix.SYS_MADVISE, unix.SYS_BRK:
+	case unix.SYS_RT_SIGACTION, unix.SYS_MMAP, unix.SYS_MUNMAP, unix.SYS_MPROTECT, unix.SYS_MADVISE, unix.SYS_BRK, unix.SYS_SET_TID_ADDRESS:
 		return true
 	}
 	return false
@@ -134,4 +138,54 @@ func eachRecord(b []byte, do func(Record)) {
 		do(r)
 		b = b[min(uint64(len(b)), (n+7)&^7):]
 	}
+}
+
+// FileKey names a file as the recorder keys its copies: st_dev, st_ino,
+// st_size, st_mtime, st_mtime_nsec.
+type FileKey [5]uint64
+
+// EncodeKnown returns the entries keys, to be written at KnownOff+8+8*5*i
+// for the first of them, entry i.
+func EncodeKnown(keys []FileKey) []byte {
+	b := make([]byte, 0, len(keys)*5*8)
+	for _, k := range keys {
+		for _, v := range k {
+			b = binary.LittleEndian.AppendUint64(b, v)
+		}
+	}
+	return b
+}
+
+// IsFileMap tells whether r is an mmap of a file made through the buffer
+// (the library buffers only private, not executable, file mappings).
+func IsFileMap(r Record) bool { return r.Nr == unix.SYS_MMAP && len(r.Data) == FileMapData }
+
+// FileMapKey returns the key of a buffered file mmap's file, as the
+// library wrote it in the recording.
+func FileMapKey(r Record) FileKey {
+	var k FileKey
+	for i := range k {
+		k[i] = binary.LittleEndian.Uint64(r.Data[8*i:])
+	}
+	return k
+}
+
+// SetFileMapName puts name, the trace's copy of a buffered file mmap's
+// file, in place of its key (in the trace; replay reads it at the exec
+// site). It reports whether the name fits.
+func SetFileMapName(r Record, name string) bool {
+	if len(name) >= FileMapData {
+		return false
+	}
+	clear(r.Data)
+	copy(r.Data, name)
+	return true
+}
+
+// FileMapName returns the name SetFileMapName put in data.
+func FileMapName(data []byte) string {
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		data = data[:i]
+	}
+	return string(data)
 }

@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"strconv"
@@ -29,6 +30,9 @@ type bufferState struct {
 	// resetGS: a new thread of a process running the library, whose %gs is set
 	// before it first runs (preload.ResetThreadGS).
 	resetGS bool
+	// known: how many of the files the recording copied (fileStore.known)
+	// the slot lists, for the library's mmaps of them.
+	known int
 	// pollWait: how long until the running thread is checked again for a
 	// buffered call that blocked (1 ms, doubling to 10 ms).
 	pollWait time.Duration
@@ -67,10 +71,54 @@ func (r *recording) registerSlot(t *task, e *unix.PtraceRegs) (int64, error) {
 	if err := t.WriteMem(slot, hdr.Encode()); err != nil {
 		return 0, fmt.Errorf("the syscall buffer: %w", err)
 	}
+	t.buf.known = 0
+	if err := r.writeKnown(t); err != nil {
+		return 0, err
+	}
 	if t.buf.filtered {
 		return 1, nil
 	}
 	return 0, nil
+}
+
+// writeKnown lists in t's slot the files copied since it was last told:
+// the library maps those without a stop. A slot's list only grows, in the
+// order of fileStore.known, so threads sharing one write the same bytes.
+func (r *recording) writeKnown(t *task) error {
+	known := r.files.known[:min(len(r.files.known), preload.KnownMax)]
+	if t.buf.slot == 0 || t.buf.known >= len(known) {
+		return nil
+	}
+	at := t.buf.slot + preload.KnownOff
+	if err := t.WriteMem(at+8+uint64(t.buf.known)*5*8, preload.EncodeKnown(known[t.buf.known:])); err != nil {
+		return fmt.Errorf("the syscall buffer: %w", err)
+	}
+	if err := t.WriteMem(at, binary.LittleEndian.AppendUint64(nil, uint64(len(known)))); err != nil {
+		return fmt.Errorf("the syscall buffer: %w", err)
+	}
+	t.buf.known = len(known)
+	return nil
+}
+
+// nameFileMaps puts in each buffered file mmap of data (a slot's records)
+// the name of its file's copy in place of the file's key.
+func (r *recording) nameFileMaps(t *task, data []byte) error {
+	for _, rec := range preload.Records(data) {
+		if !preload.IsFileMap(rec) {
+			continue
+		}
+		name := ""
+		if isAddr(rec.Ret) {
+			var ok bool
+			if name, ok = r.files.name(preload.FileMapKey(rec)); !ok {
+				return fmt.Errorf("thread %d mapped a file through the syscall buffer that rewind has not copied (key %v)", t.Pid, preload.FileMapKey(rec))
+			}
+		}
+		if !preload.SetFileMapName(rec, name) {
+			return fmt.Errorf("the name of the trace's copy %s is too long", name)
+		}
+	}
+	return nil
 }
 
 // filtered notes that rewind's filter applies to every thread of process
@@ -110,6 +158,9 @@ func (r *recording) flush(t *task, pc uint64) error {
 		data := make([]byte, h.Used)
 		if err := t.ReadMem(slot+preload.RecordsOff, data); err != nil {
 			return fmt.Errorf("reading the syscall buffer: %w", err)
+		}
+		if err := r.nameFileMaps(t, data); err != nil {
+			return err
 		}
 		replay := preload.Header{Mode: preload.ModeReplay, Used: h.Used, Cap: h.Cap}
 		if err := r.write(&trace.Frame{Kind: trace.KindBuffered, Tid: int32(t.Pid), Mem: []trace.MemWrite{

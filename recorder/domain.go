@@ -123,10 +123,20 @@ func (r *recording) placeExec(t *task) error {
 	if r.opts.Serial || len(r.cpus.cpus) < 2 {
 		return nil
 	}
-	busy := map[int]int{}
+	// A domain counts once, on the CPU of a thread of it that works:
+	// running, in a call that does not wait, or stopped for rewind
+	// (which resumes it soon; missing those put two compilers of
+	// make -j2 on one CPU).
+	busy, counted := map[int]int{}, map[*domain]bool{}
 	for _, o := range r.tasks {
-		if o.dom != t.dom && o.dom.cur == o && (o.state == running || o.state == inKernel && !o.entered) && !sleeping(o.Pid) {
+		if o.dom == t.dom || counted[o.dom] {
+			continue
+		}
+		working := o.state == ready || o.state == starting ||
+			(o.state == running || o.state == inKernel && !o.entered) && !sleeping(o.Pid)
+		if working {
 			busy[o.cpu]++
+			counted[o.dom] = true
 		}
 	}
 	// The first process's CPU first: rewind's own thread runs there, and

@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"rewind/preload"
 )
 
 // fileStore copies the files a recording maps into the trace's files/,
@@ -20,8 +22,11 @@ import (
 // write it through its mapping (shared): then the copy is taken at once,
 // as the mapping was. wait gives the outcome of the copies.
 type fileStore struct {
-	dir    string
-	seen   map[string]string
+	dir  string
+	seen map[preload.FileKey]string
+	// known lists the files seen, in order: the syscall buffer's library
+	// maps these without a stop (recording.writeKnown).
+	known  []preload.FileKey
 	copies chan fileCopy
 	done   sync.WaitGroup
 	mu     sync.Mutex
@@ -36,7 +41,7 @@ type fileCopy struct {
 }
 
 func newFileStore(dir string) *fileStore {
-	return &fileStore{dir: dir, seen: map[string]string{}}
+	return &fileStore{dir: dir, seen: map[preload.FileKey]string{}}
 }
 
 // save copies the file open at src (a path, typically /proc/PID/fd/N or
@@ -70,17 +75,21 @@ func (s *fileStore) save(src, orig string, now bool) (name string, size int64, e
 		}
 		return name, st.Size, nil
 	}
-	sum := sha256.Sum256([]byte(key + orig))
-	name = filepath.Base(orig) + "-" + hex.EncodeToString(sum[:6])
+	sum := sha256.Sum256(fmt.Append(nil, key, orig))
+	base := filepath.Base(orig)
+	if len(base) > 80 { // a buffered mmap's record holds the name (preload.FileMapData)
+		base = base[:80]
+	}
+	name = base + "-" + hex.EncodeToString(sum[:6])
 	c := fileCopy{f: f, orig: orig, name: name, size: st.Size}
 	if now {
 		if err := s.copy(c); err != nil {
 			return "", 0, err
 		}
-		s.seen[key] = name
+		s.see(key, name)
 		return name, st.Size, nil
 	}
-	s.seen[key] = name
+	s.see(key, name)
 	if s.copies == nil {
 		s.copies = make(chan fileCopy, 64)
 		s.done.Add(1)
@@ -149,6 +158,17 @@ func (s *fileStore) wait() error {
 	return s.err
 }
 
-func fileKey(st *unix.Stat_t) string {
-	return fmt.Sprintf("%d:%d:%d.%d:%d", st.Dev, st.Ino, st.Mtim.Sec, st.Mtim.Nsec, st.Size)
+func (s *fileStore) see(key preload.FileKey, name string) {
+	s.seen[key] = name
+	s.known = append(s.known, key)
+}
+
+// name returns the name under files/ of the file of key, seen before.
+func (s *fileStore) name(key preload.FileKey) (string, bool) {
+	name, ok := s.seen[key]
+	return name, ok
+}
+
+func fileKey(st *unix.Stat_t) preload.FileKey {
+	return preload.FileKey{st.Dev, st.Ino, uint64(st.Size), uint64(st.Mtim.Sec), uint64(st.Mtim.Nsec)}
 }

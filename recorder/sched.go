@@ -130,6 +130,10 @@ type task struct {
 	yieldSoon       bool          // … and it gives way at its next traced call
 	buf             bufferState
 	waitsOutput     bool // to write to rewind's output, after r.output
+	// parentTgid: the process its end is reported to (0: rewind);
+	// vforkParent: the thread that waits for its exec or end (vfork).
+	parentTgid  int
+	vforkParent *task
 	// unclaimed: its first stop came before its creator's clone event,
 	// which tells what it inherits; it is not run before.
 	unclaimed bool
@@ -236,14 +240,14 @@ func (r *recording) currents() []*task {
 func (r *recording) nextEvent() (tracee.Event, bool, error) {
 	excl := r.exclusive()
 	for i, ev := range r.queued {
-		if !heldBack(excl, ev, r.tasks[ev.Tid]) {
+		if !r.heldBack(excl, ev, r.tasks[ev.Tid]) {
 			r.queued = append(r.queued[:i:i], r.queued[i+1:]...)
 			return ev, true, nil
 		}
 	}
 	for {
 		ev, ok, err := r.waiter.Wait(r.timeout())
-		if err != nil || !ok || !heldBack(excl, ev, r.tasks[ev.Tid]) {
+		if err != nil || !ok || !r.heldBack(excl, ev, r.tasks[ev.Tid]) {
 			return ev, ok, err
 		}
 		r.queued = append(r.queued, ev)
@@ -270,21 +274,43 @@ func (r *recording) exclusive() []*task {
 
 // heldBack tells whether an exclusive call holds back ev, an event of
 // thread t (nil if not known yet). A call holds back the events of the
-// other threads of its domain; one that creates, replaces or ends a
-// process those of every thread (a vfork parent waking up, SIGCHLD). Its
-// own thread's events go on, and at an exit or exec those of the other
-// threads of its process, which end (an exec by a thread other than the
-// leader comes under the leader's id).
+// other threads of its domain. A clone holds back every thread's (its
+// child's first ones must come after it). An exec or exit also holds back
+// the threads its end wakes: a vfork parent, and at an exit the parent
+// process (SIGCHLD, wait4), or every thread when that one is gone (an
+// orphan's end goes to a reaper); processes that share nothing with it
+// go on. Its own thread's events go on, and at an exit or exec those of
+// the other threads of its process, which end (an exec by a thread other
+// than the leader comes under the leader's id).
 // (Those events go on even when another exclusive call would hold them
 // back: processes exiting side by side each wait for their own end.)
-func heldBack(excl []*task, ev tracee.Event, t *task) bool {
+func (r *recording) heldBack(excl []*task, ev tracee.Event, t *task) bool {
 	for _, c := range excl {
 		if ev.Tid == c.Pid || t != nil && t.tgid == c.tgid && changesProcess(c) {
 			return false
 		}
 	}
 	for _, c := range excl {
-		if changesProcess(c) || arch.IsClone(c.entry.Orig_rax) || t != nil && t.dom == c.dom {
+		switch {
+		case arch.IsClone(c.entry.Orig_rax):
+			return true
+		case t == nil:
+			if changesProcess(c) {
+				return true
+			}
+		case t.dom == c.dom || changesProcess(c) && t == c.vforkParent:
+			return true
+		case c.state == exiting && (t.tgid == c.parentTgid || c.parentTgid != 0 && !r.alive(c.parentTgid)):
+			return true
+		}
+	}
+	return false
+}
+
+// alive tells whether a thread of process tgid is traced.
+func (r *recording) alive(tgid int) bool {
+	for _, t := range r.tasks {
+		if t.tgid == tgid && t.state != exiting {
 			return true
 		}
 	}
@@ -632,6 +658,13 @@ func (r *recording) cloned(t *task) error {
 	}
 	child.unclaimed = false
 	flags, _ := arch.CloneFlags(t.entry.Orig_rax, arch.SyscallArgs(&t.entry), t)
+	child.parentTgid = t.tgid
+	if flags&(arch.CloneThread|arch.CloneParent) != 0 {
+		child.parentTgid = t.parentTgid
+	}
+	if flags&arch.CloneVfork != 0 {
+		child.vforkParent = t
+	}
 	// A thread, or a process sharing memory with t, is in t's domain.
 	child.dom, child.cpu = t.dom, t.cpu
 	if flags&(arch.CloneThread|arch.CloneVM) == 0 {
@@ -643,7 +676,7 @@ func (r *recording) cloned(t *task) error {
 	// is a thread with its own TLS, which registers its own.
 	child.buf.filtered, child.buf.text = t.buf.filtered, t.buf.text
 	if flags&arch.CloneVM == 0 || flags&arch.CloneSettls == 0 {
-		child.buf.slot = t.buf.slot
+		child.buf.slot, child.buf.known = t.buf.slot, t.buf.known
 	}
 	if flags&arch.CloneThread != 0 {
 		// A thread of the syscall buffer's library finds its slot

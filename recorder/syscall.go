@@ -285,6 +285,9 @@ func (r *recording) syscallExit(t *task) error {
 		if err := r.fileMapping(t, f, &entry); err != nil {
 			return err
 		}
+		if err := r.writeKnown(t); err != nil {
+			return err
+		}
 		if t.buf.slot != 0 && preload.IsLibcText(f.Map, entry.Rdx) {
 			// The syscall buffer reaches libc's calls: replay patches
 			// the same way at this frame.

@@ -558,7 +558,64 @@ func (s *Session) runLibraryCall(ws unix.WaitStatus) (bool, error) {
 	if err != nil || regs.Rip != preload.ExecIP {
 		return false, err
 	}
+	if regs.Orig_rax == unix.SYS_MMAP && regs.R10&mapAnonymous == 0 {
+		return true, s.bufferedFileMap(regs)
+	}
 	return true, s.t.RunCall(regs)
+}
+
+// bufferedFileMap runs a file mmap the library replays at the exec site,
+// stopped at its entry with registers regs: it maps the trace's copy of
+// the file (named in the call's record, the slot's current one) in place
+// of the program's descriptor, which replay does not have.
+func (s *Session) bufferedFileMap(regs unix.PtraceRegs) error {
+	slot := regs.Gs_base // the library's %gs points at the thread's slot
+	raw := make([]byte, preload.HeaderSize)
+	if err := s.t.ReadMem(slot, raw); err != nil {
+		return fmt.Errorf("reading the syscall buffer: %w", err)
+	}
+	h := preload.DecodeHeader(raw)
+	rec := make([]byte, 16+preload.FileMapData)
+	if h.Cursor+uint64(len(rec)) > h.Used || s.t.ReadMem(slot+preload.RecordsOff+h.Cursor, rec) != nil {
+		return fmt.Errorf("the buffered mmap at the exec site has no record (cursor %d of %d bytes)", h.Cursor, h.Used)
+	}
+	name := preload.FileMapName(rec[16:])
+	if name == "" || name != filepath.Base(name) || name == "." || name == ".." {
+		return fmt.Errorf("the buffered mmap at the exec site names %q, not a copy in the trace's files/", name)
+	}
+	length := regs.Rsi
+	fd, err := -1, error(nil)
+	m := &trace.Mapping{File: name, Path: name, Offset: regs.R9}
+	if st, serr := os.Stat(s.r.File(name)); serr == nil {
+		m.Size = uint64(st.Size())
+		if fd, err = s.mapFD(name, regs.Rsp); err != nil {
+			return err
+		}
+	}
+	run := regs
+	if fd >= 0 {
+		run.R8 = uint64(fd)
+	} else { // filled from the copy below, as a traced mmap's
+		run.R10 |= mapAnonymous
+		run.R8, run.R9 = ^uint64(0), 0
+	}
+	if err := s.t.SetRegs(&run); err != nil {
+		return err
+	}
+	if err := s.t.RunCall(run); err != nil {
+		return err
+	}
+	after, err := s.t.Regs()
+	if err != nil {
+		return err
+	}
+	if fd < 0 && (int64(after.Rax) >= 0 || int64(after.Rax) < -4095) {
+		if err := s.fillMapping(&trace.Frame{Map: m}, after.Rax, length); err != nil {
+			return err
+		}
+	}
+	after.R8, after.R9, after.R10 = regs.R8, regs.R9, regs.R10
+	return s.t.SetRegs(&after)
 }
 
 func isStopSignal(sig unix.Signal) bool {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"rewind/preload"
@@ -133,4 +134,53 @@ func TestSyscallBufferUnderForeignFilter(t *testing.T) {
 		t.Fatalf("record under a foreign seccomp filter: %s", rec)
 	}
 	checkReplay(t, 1, trace, rec)
+}
+
+// TestSyscallBufferFileMaps records mmapfile, which maps one file
+// privately twice, writes it through a shared mapping and maps it
+// privately again: the second mapping goes through the syscall buffer
+// (the file was copied at the first), naming that copy; the last one,
+// of the file as written, stops and gets a copy of its own. Replay maps
+// the copies and prints what the recording printed.
+func TestSyscallBufferFileMaps(t *testing.T) {
+	Require(t, "ptrace")
+	work := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "trace")
+	rec := recordFlags(t, work, nil, nil, dir, []string{"-q"}, Build(t, "mmapfile"))
+	if rec.Code != 0 {
+		t.Fatalf("record: %s", rec)
+	}
+	r, err := trace.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var buffered []string
+	traced := map[string]bool{}
+	for {
+		f, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case f.Kind == trace.KindSyscall && f.Map != nil && strings.Contains(f.Map.Path, "rewind-mmap-"):
+			traced[f.Map.File] = true
+		case f.Kind == trace.KindBuffered && len(f.Mem) == 2:
+			for _, rec := range preload.Records(f.Mem[1].Data) {
+				if name := preload.FileMapName(rec.Data); preload.IsFileMap(rec) && strings.HasPrefix(name, "rewind-mmap-") {
+					buffered = append(buffered, name)
+				}
+			}
+		}
+	}
+	if len(buffered) != 1 || !traced[buffered[0]] {
+		t.Errorf("buffered mappings of the file: %q, want one, of a copy a traced mapping made (%v)", buffered, traced)
+	}
+	if len(traced) != 2 {
+		t.Errorf("copies of the file: %v, want two (before and after it was written)", traced)
+	}
+	checkReplay(t, 1, dir, rec)
 }

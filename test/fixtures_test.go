@@ -40,6 +40,7 @@ var fixtures = []fixture{
 		want: []string{"map whole: sum 8329303495508690944, equal 1\n",
 			"map offset 1 page: sum 5672057825011236864, equal 1\n",
 			"map shared: sum 8329303495508690944, after writing it 2996249033160327168\n",
+			"map private after writing: sum 2996249033160327168\n",
 			"mremap grown filled: sum 11479575347382648832\n", "done\n"}},
 	{name: "segv", prog: "segv", det: true,
 		want: []string{"fault 1: si_addr=0x10 si_code=1\n", "fault 2: si_addr=0xdead000 si_code=1\n",

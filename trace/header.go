@@ -18,7 +18,10 @@ import (
 // patched (FlagPatched), which replaced loading librewind_preload with
 // LD_PRELOAD. Version 8 names the CPU of each exec (Frame.CPU): the
 // processes of a recording run side by side, each pinned to one.
-const FormatVersion = 8
+// Version 9 lets private file mappings, rseq and set_tid_address go
+// through the syscall buffer: a buffered mmap's record names the copy of
+// its file.
+const FormatVersion = 9
 
 // oldestReadable is the oldest format version this package still reads:
 // version 3 lacks only the enter frame's memory writes, version 4

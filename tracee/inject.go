@@ -43,6 +43,13 @@ func (t *Proc) InjectCall(entry bool, nr uint64, args ...uint64) (ret int64, chi
 	if err != nil {
 		return 0, nil, err
 	}
+	if entry && t.atEmuEntry {
+		// The kernel skips the call it stopped at (Sysemu), and would
+		// skip the one swapped in: enter it again, to be made.
+		if err := t.Reenter(saved); err != nil {
+			return 0, nil, err
+		}
+	}
 	r := saved
 	var code [2]byte
 	if entry {

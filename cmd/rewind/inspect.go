@@ -167,7 +167,9 @@ func dumpBuffered(out io.Writer, f *trace.Frame) {
 			continue
 		}
 		fmt.Fprintf(out, "\n         %s = %s", arch.SyscallName(uint64(r.Nr)), result(r.Ret))
-		if len(r.Data) > 0 {
+		if preload.IsFileMap(r) {
+			fmt.Fprintf(out, " maps the copy %s", preload.FileMapName(r.Data))
+		} else if len(r.Data) > 0 {
 			fmt.Fprintf(out, " wrote %d bytes", len(r.Data))
 		}
 	}

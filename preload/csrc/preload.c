@@ -37,6 +37,7 @@
 #define PR_GET_SECCOMP 21
 #define EEXIST 17
 #define EINTR 4
+#define ENOSYS 38
 
 #define HIDDEN __attribute__((visibility("hidden")))
 
@@ -227,9 +228,18 @@ static int executes(long nr) {
 	case __NR_mprotect:
 	case __NR_madvise:
 	case __NR_brk:
+	case __NR_set_tid_address: // its result, the thread id, is the recorded one
 		return 1;
 	}
 	return 0;
+}
+
+// file_map tells whether call nr is an mmap of a file, private and not
+// executable, which may go through the buffer (if rewind has copied the
+// file already, known). An executable one stays traced: rewind patches
+// libc's code at its stop, and replay puts breakpoints back in new code.
+static int file_map(long nr, const long *a) {
+	return nr == __NR_mmap && !(a[3] & MAP_ANONYMOUS) && (a[3] & 0x0f) == MAP_PRIVATE && !(a[2] & PROT_EXEC);
 }
 
 struct timespec64 {
@@ -257,8 +267,10 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 	case __NR_rt_sigaction:
 		*bound = 32; // the old action: handler, flags, restorer, mask
 		return ARGS_OK(a[3] == 8);
-	case __NR_mmap: // anonymous memory; replay maps it at the recorded address
-		return ARGS_OK(a[3] & MAP_ANONYMOUS);
+	case __NR_mmap: // replay maps it at the recorded address
+		if (file_map(nr, a))
+			*bound = RW_FILE_MAP_DATA;
+		return ARGS_OK((a[3] & MAP_ANONYMOUS) || file_map(nr, a));
 	case __NR_munmap:
 	case __NR_mprotect:
 	case __NR_madvise:
@@ -433,6 +445,8 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 	// itself); the Go runtime makes an epoll instance and an eventfd per
 	// process.
 	case __NR_set_robust_list:
+	case __NR_set_tid_address:
+	case __NR_rseq: // refused, as rewind refuses it (disabled)
 	case __NR_eventfd2:
 	case __NR_epoll_create1:
 		return 1;
@@ -616,6 +630,34 @@ static long marker(struct hdr *h) {
 	return 1;
 }
 
+// file_key reads the key of the file open at fd, as rewind keys the files
+// it copies (st_dev, st_ino, st_size, st_mtime, st_mtime_nsec), into key.
+static int file_key(long fd, uint64_t key[5]) {
+	uint64_t st[18]; // struct stat
+	if (page_call(RW_REGION + RW_UNTRACED_OFF, __NR_fstat, fd, (long)st, 0, 0, 0, 0) != 0)
+		return 0;
+	key[0] = st[0];
+	key[1] = st[1];
+	key[2] = st[6];
+	key[3] = st[11];
+	key[4] = st[12];
+	return 1;
+}
+
+// known tells whether rewind has copied the file of key into the trace
+// (it lists those files in the slot; a file missing there goes traced,
+// and rewind copies it at that stop).
+static int known(struct hdr *h, const uint64_t key[5]) {
+	const uint64_t *t = (const uint64_t *)((char *)h + RW_KNOWN_OFF);
+	uint64_t n = t[0] < RW_KNOWN_MAX ? t[0] : RW_KNOWN_MAX;
+	for (uint64_t i = 0; i < n; i++) {
+		const uint64_t *e = t + 1 + i * 5;
+		if (e[0] == key[0] && e[1] == key[1] && e[2] == key[2] && e[3] == key[3] && e[4] == key[4])
+			return 1;
+	}
+	return 0;
+}
+
 // diverged tells rewind that replay left the recording; it reports it.
 static long diverged(long nr, long want, long ret, long want_ret) {
 	traced(RW_SYS_DIVERGED, nr, want, ret, want_ret, 0, 0);
@@ -637,7 +679,11 @@ HIDDEN long rw_handle(long *regs) {
 	if (h->mode == RW_MODE_RECORD) {
 		if (h->want_stop || h->used + 2 * sizeof(struct rec) + align8(bound) > h->cap)
 			return marker(h);
-		long ret = page_call(RW_REGION + RW_UNTRACED_OFF, nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		uint64_t key[5];
+		int fmap = file_map(nr, a);
+		if (fmap && (!file_key(a[4], key) || !known(h, key)))
+			return marker(h);
+		long ret = nr == __NR_rseq ? -ENOSYS : page_call(RW_REGION + RW_UNTRACED_OFF, nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 		if (ret == -RW_ABORT)
 			return marker(h); // rewind interrupted it: it blocked
 		struct rec *r = (struct rec *)(recs + h->used);
@@ -647,6 +693,11 @@ HIDDEN long rw_handle(long *regs) {
 		for (int i = 0; i < n; i++) {
 			memcpy(data + len, (void *)s[i].addr, s[i].len);
 			len += s[i].len;
+		}
+		if (fmap) { // rewind puts the name of the file's copy there in the trace
+			memset(data, 0, RW_FILE_MAP_DATA);
+			memcpy(data, key, sizeof key);
+			len = RW_FILE_MAP_DATA;
 		}
 		r->nr = (uint32_t)nr;
 		r->len = (uint32_t)len;
@@ -673,7 +724,7 @@ HIDDEN long rw_handle(long *regs) {
 				b[3] |= MAP_FIXED_NOREPLACE;
 			}
 			long ret = page_call(RW_REGION + RW_EXEC_OFF, nr, b[0], b[1], b[2], b[3], b[4], b[5]);
-			if (ret != r->ret)
+			if (ret != r->ret && nr != __NR_set_tid_address)
 				return diverged(nr, r->nr, ret, r->ret);
 		}
 		const char *data = (const char *)(r + 1);
@@ -681,13 +732,12 @@ HIDDEN long rw_handle(long *regs) {
 		int n = spans(nr, a, r->ret, s);
 		for (int i = 0; i < n; i++)
 			len += s[i].len;
+		if (file_map(nr, a))
+			len = RW_FILE_MAP_DATA; // read by rewind at the exec site
 		if (len != r->len)
 			return diverged(nr, r->nr, 0, 0);
-		len = 0;
-		for (int i = 0; i < n; i++) {
-			memcpy((void *)s[i].addr, data + len, s[i].len);
-			len += s[i].len;
-		}
+		for (uint64_t i = 0, at = 0; i < (uint64_t)n; at += s[i].len, i++)
+			memcpy((void *)s[i].addr, data + at, s[i].len);
 		h->cursor += sizeof *r + align8(len);
 		regs[0] = r->ret;
 		return 0;

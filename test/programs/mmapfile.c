@@ -1,7 +1,8 @@
 // mmapfile: address-space syscalls that replay executes for real and checks
 // against the trace, over file data that must come from the trace. Exercises
 // a 3-page file mapped PROT_READ MAP_PRIVATE (whole, and from an offset of
-// one page), a shared writable mapping the program writes through, munmap,
+// one page), a shared writable mapping the program writes through, the
+// file mapped privately again after that (a new copy), munmap,
 // an anonymous mapping, mprotect and mremap growing it.
 // Prints checksums, which are the same on every run.
 #define _GNU_SOURCE
@@ -58,6 +59,14 @@ int main(void) {
 	memset(sh, 0xab, size);
 	printf("map shared: sum %lu, after writing it %lu\n", before, sum(sh, size));
 	if (munmap(sh, size) < 0)
+		die("munmap");
+	// Private again, after the writes: the data written, not the copy of
+	// the file taken at the first mapping.
+	unsigned char *again = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (again == MAP_FAILED)
+		die("mmap again");
+	printf("map private after writing: sum %lu\n", sum(again, size));
+	if (munmap(again, size) < 0)
 		die("munmap");
 	close(fd);
 	unlink(name);
