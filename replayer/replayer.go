@@ -584,10 +584,13 @@ func (s *Session) bufferedFileMap(regs unix.PtraceRegs) error {
 		return fmt.Errorf("the buffered mmap at the exec site names %q, not a copy in the trace's files/", name)
 	}
 	length := regs.Rsi
-	fd, err := -1, error(nil)
-	m := &trace.Mapping{File: name, Path: name, Offset: regs.R9}
-	if st, serr := os.Stat(s.r.File(name)); serr == nil {
-		m.Size = uint64(st.Size())
+	st, err := os.Stat(s.r.File(name))
+	if err != nil {
+		return fmt.Errorf("a buffered mmap: %w", err)
+	}
+	m := &trace.Mapping{File: name, Path: name, Offset: regs.R9, Size: uint64(st.Size())}
+	fd := -1
+	if s.worthMapping(m, length) {
 		if fd, err = s.mapFD(name, regs.Rsp); err != nil {
 			return err
 		}
@@ -610,7 +613,7 @@ func (s *Session) bufferedFileMap(regs unix.PtraceRegs) error {
 		return err
 	}
 	if fd < 0 && (int64(after.Rax) >= 0 || int64(after.Rax) < -4095) {
-		if err := s.fillMapping(&trace.Frame{Map: m}, after.Rax, length); err != nil {
+		if err := s.fillMapping(&trace.Frame{Kind: trace.KindBuffered, Tid: s.cur}, m, after.Rax, length); err != nil {
 			return err
 		}
 	}
@@ -847,7 +850,7 @@ func (s *Session) mmap(f *trace.Frame, regs unix.PtraceRegs) error {
 	entry := regs
 	fd, err := -1, error(nil)
 	if f.Result >= 0 || f.Result < -4095 {
-		if f.Map != nil && s.worthMapping(f, entry.Rsi) {
+		if f.Map != nil && s.worthMapping(f.Map, entry.Rsi) {
 			if fd, err = s.mapFD(f.Map.File, regs.Rsp); err != nil {
 				return err
 			}
@@ -877,7 +880,7 @@ func (s *Session) mmap(f *trace.Frame, regs unix.PtraceRegs) error {
 	}
 	if f.Map != nil {
 		if fd < 0 {
-			if err := s.fillMapping(f, after.Rax, entry.Rsi); err != nil {
+			if err := s.fillMapping(f, f.Map, after.Rax, entry.Rsi); err != nil {
 				return err
 			}
 		}
@@ -900,17 +903,17 @@ func (s *Session) mmap(f *trace.Frame, regs unix.PtraceRegs) error {
 // A copy the process has open already is mapped whatever the size.
 const mapFromFileAt = 128 << 10
 
-// worthMapping tells whether f's mapping should come from the trace's copy
-// of the file: a large one, or one of a copy open already, and a copy of
-// the recorded size (beyond its end the mapping faults as the recorded one
-// did).
-func (s *Session) worthMapping(f *trace.Frame, length uint64) bool {
-	_, open := s.mapFDs[s.tgidOf[s.cur]][f.Map.File]
-	if f.Map.Offset >= f.Map.Size || !open && min(f.Map.Size-f.Map.Offset, length) < mapFromFileAt {
+// worthMapping tells whether mapping m, of length bytes, should come from
+// the trace's copy of the file: a large one, or one of a copy open
+// already, and a copy of the recorded size (beyond its end the mapping
+// faults as the recorded one did).
+func (s *Session) worthMapping(m *trace.Mapping, length uint64) bool {
+	_, open := s.mapFDs[s.tgidOf[s.cur]][m.File]
+	if m.Offset >= m.Size || !open && min(m.Size-m.Offset, length) < mapFromFileAt {
 		return false
 	}
-	st, err := os.Stat(s.r.File(f.Map.File))
-	return err == nil && uint64(st.Size()) == f.Map.Size
+	st, err := os.Stat(s.r.File(m.File))
+	return err == nil && uint64(st.Size()) == m.Size
 }
 
 // mapFD returns a descriptor of the trace's copy file, open in the current
@@ -961,16 +964,18 @@ func (s *Session) openInTracee(path string, sp uint64) (int, error) {
 	return int(max(fd, -1)), nil
 }
 
-func (s *Session) fillMapping(f *trace.Frame, addr, length uint64) error {
-	file, err := os.Open(s.r.File(f.Map.File))
+// fillMapping copies mapping m (of frame f) from the trace's copy of its
+// file into the process at addr.
+func (s *Session) fillMapping(f *trace.Frame, m *trace.Mapping, addr, length uint64) error {
+	file, err := os.Open(s.r.File(m.File))
 	if err != nil {
-		return fmt.Errorf("mapping %s: %w", f.Map.Path, err)
+		return fmt.Errorf("mapping %s: %w", m.Path, err)
 	}
 	defer file.Close()
-	if f.Map.Offset >= f.Map.Size {
+	if m.Offset >= m.Size {
 		return nil
 	}
-	n := f.Map.Size - f.Map.Offset
+	n := m.Size - m.Offset
 	if n > length {
 		n = length
 	}
@@ -980,11 +985,11 @@ func (s *Session) fillMapping(f *trace.Frame, addr, length uint64) error {
 		if n-done < uint64(len(chunk)) {
 			chunk = chunk[:n-done]
 		}
-		if _, err := file.ReadAt(chunk, int64(f.Map.Offset+done)); err != nil {
-			return fmt.Errorf("mapping %s from the trace: %w", f.Map.Path, err)
+		if _, err := file.ReadAt(chunk, int64(m.Offset+done)); err != nil {
+			return fmt.Errorf("mapping %s from the trace: %w", m.Path, err)
 		}
 		if err := s.t.WriteMem(addr+done, chunk); err != nil {
-			return s.diverged(f, "filling the mapping of "+f.Map.Path, "", err.Error())
+			return s.diverged(f, "filling the mapping of "+m.Path, "", err.Error())
 		}
 		done += uint64(len(chunk))
 	}
