@@ -50,10 +50,11 @@ type recording struct {
 	output    *task // in a write to rewind's stdout or stderr (takeOutput)
 	// shared: the domain of the processes that map memory shared (with
 	// --serial, of every thread).
-	shared      *domain
-	rootPid     int
-	status      unix.WaitStatus // the root process's end
-	preemptions int
+	shared       *domain
+	warnedShared map[string]bool // files mapped shared and writable, warned about
+	rootPid      int
+	status       unix.WaitStatus // the root process's end
+	preemptions  int
 	// programFilters: a program installed a seccomp filter of its own
 	// (seccomp.go), so seccomp stops may be its denials.
 	programFilters bool
@@ -66,7 +67,7 @@ type recording struct {
 }
 
 func newRecording(opts Options) *recording {
-	r := &recording{opts: opts, stdout: fileID(opts.Stdout), stderr: fileID(opts.Stderr), tasks: map[int]*task{}, lastRun: map[int]int{}, exitMarks: map[int][]trace.MemWrite{},
+	r := &recording{opts: opts, stdout: fileID(opts.Stdout), stderr: fileID(opts.Stderr), tasks: map[int]*task{}, lastRun: map[int]int{}, exitMarks: map[int][]trace.MemWrite{}, warnedShared: map[string]bool{},
 		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))}
 	if r.stdout != nil && r.stderr != nil && *r.stdout == *r.stderr {
 		r.stderr = nil // one file for both (2>&1): echo everything as stdout

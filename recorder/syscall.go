@@ -3,6 +3,7 @@ package recorder
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -233,7 +234,16 @@ func (r *recording) checkSharedMap(t *task, regs unix.PtraceRegs) {
 		// Another recorded process may map the file too: their threads
 		// take turns (forkDomain does the same for anonymous memory).
 		r.joinShared(t)
-		r.warn(fmt.Sprintf("the program maps a file shared and writable (fd %d): writes by other processes to that file are not recorded", int32(regs.R8)))
+		// Once per file: every go command and tool maps its telemetry
+		// counters so.
+		name, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", t.Pid, int32(regs.R8)))
+		if err != nil {
+			name = fmt.Sprintf("a file (fd %d)", int32(regs.R8))
+		}
+		if !r.warnedShared[name] {
+			r.warnedShared[name] = true
+			r.warn(fmt.Sprintf("the program maps %s shared and writable: writes to it by processes outside the recording are not recorded", name))
+		}
 	}
 }
 
