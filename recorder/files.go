@@ -20,7 +20,8 @@ import (
 // mapped and copied by a goroutine meanwhile, off the recording's path
 // (the programs of go build map 87 MB of them), unless the program may
 // write it through its mapping (shared): then the copy is taken at once,
-// as the mapping was. wait gives the outcome of the copies.
+// as the mapping was, or awaited if under way. wait gives the outcome of
+// the copies.
 type fileStore struct {
 	dir  string
 	seen map[preload.FileKey]string
@@ -30,14 +31,15 @@ type fileStore struct {
 	copies chan fileCopy
 	done   sync.WaitGroup
 	mu     sync.Mutex
-	err    error // the first failed copy's
+	err    error                             // the first failed copy's
+	queued map[preload.FileKey]chan struct{} // copies under way, closed when done
 }
 
 type fileCopy struct {
 	f          *os.File
 	orig, name string
 	size       int64
-	done       chan struct{} // if set, closed when the copies before are done (f is nil)
+	done       chan struct{} // closed when copied
 }
 
 func newFileStore(dir string) *fileStore {
@@ -55,7 +57,7 @@ func (s *fileStore) save(src, orig string, now bool) (name string, size int64, e
 	}
 	if name, ok := s.seen[fileKey(&st)]; ok {
 		if now {
-			s.drain() // its copy may be under way
+			s.await(fileKey(&st))
 		}
 		return name, st.Size, nil
 	}
@@ -71,7 +73,7 @@ func (s *fileStore) save(src, orig string, now bool) (name string, size int64, e
 	if name, ok := s.seen[key]; ok {
 		f.Close()
 		if now {
-			s.drain()
+			s.await(key)
 		}
 		return name, st.Size, nil
 	}
@@ -92,26 +94,45 @@ func (s *fileStore) save(src, orig string, now bool) (name string, size int64, e
 	s.see(key, name)
 	if s.copies == nil {
 		s.copies = make(chan fileCopy, 64)
+		s.queued = map[preload.FileKey]chan struct{}{}
 		s.done.Add(1)
 		go s.copier(s.copies) // not the field: wait sets it to nil, maybe before the goroutine runs
 	}
+	c.done = make(chan struct{})
+	s.mu.Lock()
+	s.queued[key] = c.done
+	s.mu.Unlock()
 	s.copies <- c
 	return name, st.Size, nil
+}
+
+// await waits until the copy of the file of key, if under way, is done:
+// a file mapped shared may be written through the mapping right away.
+// (Waiting for every copy queued cost up to 30 ms a process in make:
+// glibc maps gconv-modules.cache shared while cc1's copy is under way.)
+func (s *fileStore) await(key preload.FileKey) {
+	s.mu.Lock()
+	done := s.queued[key]
+	s.mu.Unlock()
+	if done != nil {
+		<-done
+	}
 }
 
 // copier copies the files save opened, one at a time.
 func (s *fileStore) copier(copies <-chan fileCopy) {
 	defer s.done.Done()
 	for c := range copies {
-		if c.done != nil {
-			close(c.done)
-			continue
+		err := s.copy(c)
+		s.mu.Lock()
+		s.err = errors.Join(s.err, err)
+		for k, done := range s.queued {
+			if done == c.done {
+				delete(s.queued, k)
+			}
 		}
-		if err := s.copy(c); err != nil {
-			s.mu.Lock()
-			s.err = errors.Join(s.err, err)
-			s.mu.Unlock()
-		}
+		s.mu.Unlock()
+		close(c.done)
 	}
 }
 
@@ -134,16 +155,6 @@ func (s *fileStore) copy(c fileCopy) error {
 		return fmt.Errorf("copy %s into the trace: %w", c.orig, err)
 	}
 	return os.Rename(tmp, filepath.Join(s.dir, c.name))
-}
-
-// drain waits for the copies queued so far.
-func (s *fileStore) drain() {
-	if s.copies == nil {
-		return
-	}
-	done := make(chan struct{})
-	s.copies <- fileCopy{done: done}
-	<-done
 }
 
 // wait waits for the copies and returns what went wrong with them.
