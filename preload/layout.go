@@ -31,6 +31,12 @@ const (
 	ModeReplay   = 2
 	ModeFree     = 3 // the slot's thread ended: a later thread may take it
 
+	// Flags of Start's run of the set-up (in r15), and what it returns.
+	startProgram   = 1 // patch every generic syscall site
+	startTrapTSC   = 2 // make rdtsc and rdtscp fault
+	startTrapCPUID = 4 // make CPUID fault
+	startTrapsSet  = 8 // returned: the traps asked for are set
+
 	// RegionEnd bounds the code page and every slot: memory digests leave
 	// it out, since the buffers differ between recording and replay.
 	RegionEnd = Slots + MaxSlots*SlotSize

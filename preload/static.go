@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/elf"
 	_ "embed"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -82,11 +83,13 @@ var static = sync.OnceValues(func() (*staticImage, error) {
 // (register answers the registration, as the recorder or replay does),
 // the filter, and the patching of text, the executable mapping the exec
 // starts in (the dynamic linker, or, with program set, a static program,
-// whose generic sites are patched too). It returns the
+// whose generic sites are patched too). It also makes rdtsc and rdtscp
+// fault, and CPUID with cpuid set (as tracee.TrapInstructions does, with
+// injected calls that cost a few hundred µs an exec). It returns the
 // thread's %gs base after it, which points at its slot; the thread's
 // other registers are to be put back. Recording and replay run it alike,
 // before the exec's frame, which the debugger sees as the program's start.
-func Start(p Process, regs unix.PtraceRegs, text [2]uint64, program bool, register func(*unix.PtraceRegs) (int64, error)) (uint64, error) {
+func Start(p Process, regs unix.PtraceRegs, text [2]uint64, program, cpuid bool, register func(*unix.PtraceRegs) (int64, error)) (uint64, error) {
 	img, err := static()
 	if err != nil {
 		return 0, err
@@ -107,9 +110,12 @@ func Start(p Process, regs unix.PtraceRegs, text [2]uint64, program bool, regist
 		}
 	}
 	run := regs
-	run.Rip, run.R12, run.R13, run.R14, run.R15 = img.start, Region+TrapOff, text[0], text[1], 0
+	run.Rip, run.R12, run.R13, run.R14, run.R15 = img.start, Region+TrapOff, text[0], text[1], startTrapTSC
 	if program {
-		run.R15 = 1 // every generic syscall site is patched
+		run.R15 |= startProgram
+	}
+	if cpuid {
+		run.R15 |= startTrapCPUID
 	}
 	after, err := p.RunCode(run, Region+TrapOff, Region+CallOff, func(e *unix.PtraceRegs) (int64, error) {
 		if e.Rax != SysRegister {
@@ -119,6 +125,9 @@ func Start(p Process, regs unix.PtraceRegs, text [2]uint64, program bool, regist
 	})
 	if err != nil {
 		return 0, fmt.Errorf("setting up the syscall buffer: %w", err)
+	}
+	if after.R15&startTrapsSet == 0 {
+		return 0, errors.New("setting up the syscall buffer: rdtsc (or CPUID) could not be made to fault")
 	}
 	return after.Gs_base, nil
 }

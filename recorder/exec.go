@@ -19,9 +19,6 @@ import (
 // AT_RANDOM bytes), and copies of the executable and its interpreter.
 func (r *recording) captureExec(task *task) (*trace.Frame, error) {
 	t := task.Proc
-	if err := t.TrapInstructions(r.cpuidTrap); err != nil {
-		return nil, err
-	}
 	regs, err := t.Regs()
 	if err != nil {
 		return nil, err
@@ -49,6 +46,11 @@ func (r *recording) captureExec(task *task) (*trace.Frame, error) {
 	preloaded, err := r.startBuffer(task, &regs, maps, exe)
 	if err != nil {
 		return nil, err
+	}
+	if !preloaded { // else the set-up made them fault
+		if err := t.TrapInstructions(r.cpuidTrap); err != nil {
+			return nil, err
+		}
 	}
 	exeFile, _, err := r.files.save(fmt.Sprintf("/proc/%d/exe", t.Pid), exe, false)
 	if err != nil {
@@ -88,7 +90,7 @@ func (r *recording) startBuffer(t *task, regs *unix.PtraceRegs, maps []tracee.Ma
 	// or not rewind's (it runs in a container): the library then installs
 	// none, and every call stops in ptrace as without a filter.
 	unfiltered := !t.buf.filtered && !tracee.SeccompFiltered(t.Pid)
-	gs, err := preload.Start(t.Proc, *regs, [2]uint64{text.Start, text.End}, text.Path == exe, func(e *unix.PtraceRegs) (int64, error) {
+	gs, err := preload.Start(t.Proc, *regs, [2]uint64{text.Start, text.End}, text.Path == exe, r.cpuidTrap, func(e *unix.PtraceRegs) (int64, error) {
 		return r.registerSlot(t, e)
 	})
 	if err != nil {

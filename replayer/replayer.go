@@ -270,9 +270,6 @@ func (s *Session) applyExec(f *trace.Frame) error {
 		}
 		s.sameAsRecorded[m.Path] = true
 	}
-	if err := s.t.TrapInstructions(s.r.Header.CPUIDTrapped); err != nil {
-		return err
-	}
 	if err := s.pin(f.CPU); err != nil {
 		return err
 	}
@@ -280,9 +277,11 @@ func (s *Session) applyExec(f *trace.Frame) error {
 		return err
 	}
 	if f.Flags&trace.FlagPreloaded != 0 {
-		if err := s.startBuffer(f); err != nil {
+		if err := s.startBuffer(f); err != nil { // it makes rdtsc fault
 			return err
 		}
+	} else if err := s.t.TrapInstructions(s.r.Header.CPUIDTrapped); err != nil {
+		return err
 	}
 	tgid := s.tgidOf[f.Tid]
 	delete(s.mapFDs, tgid) // closed by the exec
@@ -346,7 +345,7 @@ func (s *Session) startBuffer(f *trace.Frame) error {
 		return err
 	}
 	program := text.Path == exe // a static program
-	_, err = preload.Start(s.t, regs, [2]uint64{text.Start, text.End}, program, func(e *unix.PtraceRegs) (int64, error) {
+	_, err = preload.Start(s.t, regs, [2]uint64{text.Start, text.End}, program, s.r.Header.CPUIDTrapped, func(e *unix.PtraceRegs) (int64, error) {
 		hdr := preload.Header{Mode: preload.ModeReplay, Cap: preload.SlotSize - preload.RecordsOff}
 		return 1, s.t.WriteMem(e.Rdi, hdr.Encode())
 	})

@@ -28,3 +28,9 @@
 #define RW_STATIC_BASE (RW_REGION + 0x10000) // where rewind loads it
 #define RW_BLOCK_SLOT 64                     // a thread block: its slot (0: none yet)
 #define RW_BLOCK_STACK 72                    // and the top of rw_handle's stack (0: none yet)
+// The flags rewind passes the static variant's set-up in r15, and what it
+// returns there.
+#define RW_PROGRAM 1                         // patch every generic syscall site (a static program)
+#define RW_TRAP_TSC 2                        // make rdtsc and rdtscp fault (PR_SET_TSC)
+#define RW_TRAP_CPUID 4                      // make CPUID fault (ARCH_SET_CPUID)
+#define RW_TRAPS_SET 8                       // returned: the traps asked for are set

@@ -1069,10 +1069,11 @@ static void rw_patch(uintptr_t start, uintptr_t end, int generic) { patch((struc
 
 // rewind loads this library at RW_STATIC_BASE into every program it
 // starts, just after exec, and runs rw_static_start with the code to
-// patch in [r13, r14) (the dynamic linker's text, or a static program's,
-// r15 then 1) and in r12 where to go at the end (the code page's trap): it
-// sets up the code page, this thread's slot and the filter, and patches.
-// rewind then puts back the registers exec left.
+// patch in [r13, r14) (the dynamic linker's text, or a static program's),
+// flags in r15 (RW_PROGRAM, RW_TRAP_*) and in r12 where to go at the end
+// (the code page's trap): it sets the traps, sets up the code page, this
+// thread's slot and the filter, and patches; r15 then says whether the
+// traps are set. rewind then puts back the registers exec left.
 HIDDEN uintptr_t rw_exe_entry;
 extern const char __ehdr_start[];
 
@@ -1100,10 +1101,22 @@ static int static_layout(void) {
 	return 1;
 }
 
-HIDDEN void rw_static_init(uintptr_t entry, uintptr_t start, uintptr_t end, int program) {
+// set_traps makes the instructions rewind emulates fault, as asked in
+// flags: made here, untraced, they cost no injected calls.
+static int set_traps(int flags) {
+	if ((flags & RW_TRAP_TSC) && setup(__NR_prctl, 26 /* PR_SET_TSC */, 2 /* PR_TSC_SIGSEGV */, 0, 0, 0, 0) != 0)
+		return 0;
+	if ((flags & RW_TRAP_CPUID) && setup(__NR_arch_prctl, 0x1012 /* ARCH_SET_CPUID */, 0, 0, 0, 0, 0) != 0)
+		return 0;
+	return RW_TRAPS_SET;
+}
+
+HIDDEN int rw_static_init(uintptr_t entry, uintptr_t start, uintptr_t end, int flags) {
+	int done = 0;
 	rw_exe_entry = entry;
 	rw_quiet = 1;
 	if (static_layout()) {
+		done = set_traps(flags);
 		struct range self = text((uintptr_t)__ehdr_start);
 		rw_text_start = self.start;
 		rw_text_end = self.end;
@@ -1111,10 +1124,11 @@ HIDDEN void rw_static_init(uintptr_t entry, uintptr_t start, uintptr_t end, int 
 		if (slot_init()) {
 			if (!rw_filtered)
 				install_filter();
-			patch((struct range){start, end}, program);
+			patch((struct range){start, end}, flags & RW_PROGRAM);
 		}
 	}
 	rw_quiet = 0;
+	return done;
 }
 
 // rw_static_patch: rewind runs it to patch libc's text, [r13, r14), as
@@ -1150,6 +1164,7 @@ asm(".text\n"
     "	mov %r15, %rcx\n"
     "	call rw_static_init\n"
     "	mov %rbx, %rsp\n"
+    "	mov %eax, %r15d\n" // what was done, for rewind
     "	xor %eax, %eax\n"
     "	xor %ebx, %ebx\n"
     "	xor %ecx, %ecx\n"
@@ -1164,5 +1179,4 @@ asm(".text\n"
     "	xor %r12d, %r12d\n"
     "	xor %r13d, %r13d\n"
     "	xor %r14d, %r14d\n"
-    "	xor %r15d, %r15d\n"
     "	jmp *rw_exe_entry(%rip)\n");

@@ -18,10 +18,15 @@ static void on_vt(int sig) {
 	vt++;
 }
 
-static unsigned long spin_until(volatile sig_atomic_t *count, int n) {
+// spin_until computes until *count reaches n, and leaves in *seen the
+// count that ended the loop: a tick may come right after it (a slow run,
+// a recording, sees one more before the timer is off).
+static unsigned long spin_until(volatile sig_atomic_t *count, int n, int *seen) {
 	unsigned long x = 1;
-	while (*count < n)
+	int c;
+	while ((c = *count) < n)
 		x = x * 6364136223846793005UL + 1442695040888963407UL;
+	*seen = c;
 	return x;
 }
 
@@ -31,14 +36,11 @@ int main(void) {
 	signal(SIGVTALRM, on_vt);
 	struct itimerval it = {{0, 2000}, {0, 2000}}, off = {{0, 0}, {0, 0}};
 	setitimer(ITIMER_PROF, &it, NULL);
-	// The counts are taken as the loops end: a slow run (a recording)
-	// may see one more tick before the timer is off.
-	unsigned long a = spin_until(&prof, 5);
-	int profs = prof;
+	int profs, vts;
+	unsigned long a = spin_until(&prof, 5, &profs);
 	setitimer(ITIMER_PROF, &off, NULL);
 	setitimer(ITIMER_VIRTUAL, &it, NULL);
-	unsigned long b = spin_until(&vt, 5);
-	int vts = vt;
+	unsigned long b = spin_until(&vt, 5, &vts);
 	setitimer(ITIMER_VIRTUAL, &off, NULL);
 	printf("SIGPROF: %d, SIGVTALRM: %d\n", profs, vts);
 	printf("loop state (varies): %lx %lx\n", a, b);
