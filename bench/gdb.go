@@ -53,12 +53,12 @@ func (b *bench) gdbRow(i int, name, src, arg string) []string {
 		return func() sample { return runTimed(dir, env, argv, timeout) }
 	}
 	trace := filepath.Join(dir, "trace")
-	native := measure(b.runs, nil, exe(nil, j.argv...))
+	s := interleave(b.runs, step{nil, exe(nil, j.argv...)}, step{func() error { return os.RemoveAll(trace) },
+		exe(nil, append([]string{b.rewind, "record", "-q", "-o", trace, "--"}, j.argv...)...)})
+	native, rec := s[0], s[1]
 	if native.err != nil {
 		return []string{name, "failed", "-", "-", "-", "-", "native: " + native.err.Error()}
 	}
-	rec := measure(b.runs, func() error { return os.RemoveAll(trace) },
-		exe(nil, append([]string{b.rewind, "record", "-q", "-o", trace, "--"}, j.argv...)...))
 	gdb, note := b.gdbRecordFull(dir, j.argv, timeout)
 	var notes []string
 	cell := func(mode string, s *series) (string, string) {

@@ -149,18 +149,16 @@ func (b *bench) measureWorkload(i int, wl workload) result {
 	}
 
 	var r result
-	r.native = measure(b.runs, j.reset, exe(j.argv...))
-	if r.native.err != nil {
-		return r // nothing to compare with
-	}
-	if b.noBuffer { // first, so that the buffered trace is left for replay
+	if b.noBuffer { // apart: it takes minutes where the others take seconds
 		r.noBuf = measure(b.runs, resetRecord, record("--no-syscall-buffer"))
 	}
-	r.record = measure(b.runs, resetRecord, record())
-	if r.record.err == nil {
+	traceBytes := func() sample { // after each recording, untimed
 		r.traceBytes = dirSize(trace)
-		r.replay = measure(b.runs, nil, exe(b.rewind, "replay", "-a", trace))
+		return sample{}
 	}
+	s := interleave(b.runs, step{j.reset, exe(j.argv...)}, step{resetRecord, record()},
+		step{nil, traceBytes}, step{nil, exe(b.rewind, "replay", "-a", trace)})
+	r.native, r.record, r.replay = s[0], s[1], s[3]
 	return r
 }
 

@@ -111,34 +111,80 @@ func vmHWM(pid int) int64 {
 // one failed run makes the measurement fail, and repeating a run that times
 // out would only multiply the wait.
 type series struct {
+	walls         []time.Duration
 	median        time.Duration
 	ownKB, treeKB int64 // the largest over the runs
 	err           error
 }
 
+// A step is one measurement: reset (nil: none) before each run, then run.
+type step struct {
+	reset func() error
+	run   func() sample
+}
+
 func measure(n int, reset func() error, run func() sample) *series {
-	s := &series{}
-	var walls []time.Duration
-	for i := 0; i < n; i++ {
-		if reset != nil {
-			if err := reset(); err != nil {
-				s.err = fmt.Errorf("reset: %v", err)
-				return s
-			}
-		}
-		// What the previous run wrote (and the reset removed) goes to
-		// the disk now, not during this run: cp -a's native time moved
-		// between 0.15 s and 0.86 s by hand without it.
-		unix.Sync()
-		r := run()
-		if r.err != nil {
-			s.err = fmt.Errorf("run %d/%d: %w", i+1, n, r.err)
-			return s
-		}
-		walls = append(walls, r.wall)
-		s.ownKB, s.treeKB = max(s.ownKB, r.ownKB), max(s.treeKB, r.treeKB)
+	return interleave(n, step{reset, run})[0]
+}
+
+// interleave measures steps in n rounds of one run each, in order: the
+// speed of these machines drifts by ±20% over minutes, and runs of
+// different modes taken side by side share the drift, where series taken
+// one after the other did not (python3 once recorded faster than it ran).
+// A step that fails stops, and so do the steps after it, which may need
+// what it made (replay needs the recording).
+func interleave(n int, steps ...step) []*series {
+	out := make([]*series, len(steps))
+	for i := range out {
+		out[i] = &series{}
 	}
-	sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
-	s.median = walls[len(walls)/2]
-	return s
+	for round := 0; round < n; round++ {
+		for i, st := range steps {
+			if failed(out[:i+1]) {
+				break
+			}
+			out[i].add(st, round, n)
+		}
+	}
+	for _, s := range out {
+		switch {
+		case s.err != nil:
+		case len(s.walls) < n:
+			s.err = errors.New("not measured: a measurement before it failed")
+		default:
+			sort.Slice(s.walls, func(i, j int) bool { return s.walls[i] < s.walls[j] })
+			s.median = s.walls[len(s.walls)/2]
+		}
+	}
+	return out
+}
+
+func failed(ss []*series) bool {
+	for _, s := range ss {
+		if s.err != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// add makes run round of st.
+func (s *series) add(st step, round, n int) {
+	if st.reset != nil {
+		if err := st.reset(); err != nil {
+			s.err = fmt.Errorf("reset: %v", err)
+			return
+		}
+	}
+	// What the previous run wrote (and the reset removed) goes to
+	// the disk now, not during this run: cp -a's native time moved
+	// between 0.15 s and 0.86 s by hand without it.
+	unix.Sync()
+	r := st.run()
+	if r.err != nil {
+		s.err = fmt.Errorf("run %d/%d: %w", round+1, n, r.err)
+		return
+	}
+	s.walls = append(s.walls, r.wall)
+	s.ownKB, s.treeKB = max(s.ownKB, r.ownKB), max(s.treeKB, r.treeKB)
 }

@@ -22,6 +22,8 @@ const (
 	RecordsOff   = 0x11000
 	KnownOff     = 0x1000 // recording: the files rewind has copied (FileKey), count first
 	KnownMax     = 256
+	KnownEntry   = 6 * 8    // bytes of an entry (EncodeKnown)
+	knownPatched = 1        // a known file's flag: its executable mappings stop
 	FileMapData  = 128      // the data of a buffered file mmap: its FileKey, then the copy's name
 	SysRegister  = 0x525701 // (slot, size, text start, text end)
 	SysDiverged  = 0x525702 // (nr, recorded nr, result, recorded result)
@@ -111,7 +113,7 @@ type Record struct {
 // Records decodes the records in b (a slot's used bytes).
 func Records(b []byte) []Record {
 	var rs []Record
-	eachRecord(b, func(r Record) { rs = append(rs, r) })
+	EachRecord(b, func(r Record) { rs = append(rs, r) })
 	return rs
 }
 
@@ -119,7 +121,7 @@ func Records(b []byte) []Record {
 // holds tens of thousands.
 func CountRecords(b []byte) int {
 	n := 0
-	eachRecord(b, func(Record) { n++ })
+	EachRecord(b, func(Record) { n++ })
 	return n
 }
 
@@ -127,11 +129,13 @@ func CountRecords(b []byte) int {
 // again (Executes).
 func AnyExecuted(b []byte) bool {
 	found := false
-	eachRecord(b, func(r Record) { found = found || Executes(r.Nr) })
+	EachRecord(b, func(r Record) { found = found || Executes(r.Nr) })
 	return found
 }
 
-func eachRecord(b []byte, do func(Record)) {
+// EachRecord calls do with each record in b, in order; a record's Data is
+// part of b.
+func EachRecord(b []byte, do func(Record)) {
 	le := binary.LittleEndian
 	for len(b) >= recordSize {
 		r := Record{Nr: le.Uint32(b), Ret: int64(le.Uint64(b[8:]))}
@@ -150,20 +154,32 @@ func eachRecord(b []byte, do func(Record)) {
 // st_size, st_mtime, st_mtime_nsec.
 type FileKey [5]uint64
 
-// EncodeKnown returns the entries keys, to be written at KnownOff+8+8*5*i
-// for the first of them, entry i.
-func EncodeKnown(keys []FileKey) []byte {
-	b := make([]byte, 0, len(keys)*5*8)
-	for _, k := range keys {
-		for _, v := range k {
+// KnownFile is an entry of the files the recorder lists in a slot: the
+// library maps them without a stop, except, for Patched (libc), its code.
+type KnownFile struct {
+	Key     FileKey
+	Patched bool
+}
+
+// EncodeKnown returns the entries files, to be written at
+// KnownOff+8+KnownEntry*i for the first of them, entry i.
+func EncodeKnown(files []KnownFile) []byte {
+	b := make([]byte, 0, len(files)*KnownEntry)
+	for _, f := range files {
+		for _, v := range f.Key {
 			b = binary.LittleEndian.AppendUint64(b, v)
 		}
+		flags := uint64(0)
+		if f.Patched {
+			flags |= knownPatched
+		}
+		b = binary.LittleEndian.AppendUint64(b, flags)
 	}
 	return b
 }
 
 // IsFileMap tells whether r is an mmap of a file made through the buffer
-// (the library buffers only private, not executable, file mappings).
+// (the library buffers only private file mappings).
 func IsFileMap(r Record) bool { return r.Nr == unix.SYS_MMAP && len(r.Data) == FileMapData }
 
 // FileMapKey returns the key of a buffered file mmap's file, as the

@@ -26,7 +26,7 @@ func TestLayout(t *testing.T) {
 		"RW_REGION": Region, "RW_UNTRACED_OFF": UntracedOff, "RW_TRACED_OFF": TracedOff, "RW_EXEC_OFF": ExecOff, "RW_TRAP_OFF": TrapOff, "RW_CALL_OFF": CallOff,
 		"RW_SLOT_SIZE": SlotSize, "RW_MAX_SLOTS": MaxSlots, "RW_RECORDS_OFF": RecordsOff,
 		"RW_PROGRAM": startProgram, "RW_TRAP_TSC": startTrapTSC, "RW_TRAP_CPUID": startTrapCPUID, "RW_TRAPS_SET": startTrapsSet,
-		"RW_KNOWN_OFF": KnownOff, "RW_KNOWN_MAX": KnownMax, "RW_FILE_MAP_DATA": FileMapData,
+		"RW_KNOWN_OFF": KnownOff, "RW_KNOWN_MAX": KnownMax, "RW_KNOWN_PATCHED": knownPatched, "RW_FILE_MAP_DATA": FileMapData,
 		"RW_SYS_REGISTER": SysRegister, "RW_SYS_DIVERGED": SysDiverged, "RW_ABORT": Abort,
 		"RW_MARKER_TRACED": MarkerTraced, "RW_MODE_RECORD": ModeRecord, "RW_MODE_REPLAY": ModeReplay, "RW_MODE_FREE": ModeFree,
 	}
@@ -156,7 +156,10 @@ func TestRecords(t *testing.T) {
 // key, then the name rewind puts in its place, which must fit.
 func TestFileMapRecord(t *testing.T) {
 	key := FileKey{1, 2, 3, 4, 5}
-	data := EncodeKnown([]FileKey{key})
+	data := EncodeKnown([]KnownFile{{Key: key, Patched: true}})
+	if len(data) != KnownEntry || data[5*8] != knownPatched {
+		t.Fatalf("EncodeKnown: % x", data)
+	}
 	data = append(data, make([]byte, FileMapData-len(data))...)
 	r := Record{Nr: unix.SYS_MMAP, Ret: 0x1000, Data: data}
 	if !IsFileMap(r) || FileMapKey(r) != key {

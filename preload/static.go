@@ -6,7 +6,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -135,10 +135,13 @@ func Start(p Process, regs unix.PtraceRegs, text [2]uint64, program, cpuid bool,
 // IsLibcText tells whether an mmap of m (nil: anonymous) with protection
 // prot maps libc's code, which PatchText patches.
 func IsLibcText(m *trace.Mapping, prot uint64) bool {
-	if m == nil || prot&unix.PROT_EXEC == 0 {
-		return false
-	}
-	name := path.Base(m.Path) // libc-2.31.so before glibc 2.34
+	return m != nil && prot&unix.PROT_EXEC != 0 && IsLibc(m.Path)
+}
+
+// IsLibc tells whether the file at path is libc, whose code the library
+// patches.
+func IsLibc(path string) bool {
+	name := filepath.Base(path) // libc-2.31.so before glibc 2.34
 	return name == "libc.so.6" || strings.HasPrefix(name, "libc-") && strings.HasSuffix(name, ".so")
 }
 

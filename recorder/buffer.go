@@ -90,7 +90,7 @@ func (r *recording) writeKnown(t *task) error {
 		return nil
 	}
 	at := t.buf.slot + preload.KnownOff
-	if err := t.WriteMem(at+8+uint64(t.buf.known)*5*8, preload.EncodeKnown(known[t.buf.known:])); err != nil {
+	if err := t.WriteMem(at+8+uint64(t.buf.known)*preload.KnownEntry, preload.EncodeKnown(known[t.buf.known:])); err != nil {
 		return fmt.Errorf("the syscall buffer: %w", err)
 	}
 	if err := t.WriteMem(at, binary.LittleEndian.AppendUint64(nil, uint64(len(known)))); err != nil {
@@ -103,22 +103,24 @@ func (r *recording) writeKnown(t *task) error {
 // nameFileMaps puts in each buffered file mmap of data (a slot's records)
 // the name of its file's copy in place of the file's key.
 func (r *recording) nameFileMaps(t *task, data []byte) error {
-	for _, rec := range preload.Records(data) {
-		if !preload.IsFileMap(rec) {
-			continue
+	var err error
+	preload.EachRecord(data, func(rec preload.Record) {
+		if !preload.IsFileMap(rec) || err != nil {
+			return
 		}
 		name := ""
 		if isAddr(rec.Ret) {
 			var ok bool
 			if name, ok = r.files.name(preload.FileMapKey(rec)); !ok {
-				return fmt.Errorf("thread %d mapped a file through the syscall buffer that rewind has not copied (key %v)", t.Pid, preload.FileMapKey(rec))
+				err = fmt.Errorf("thread %d mapped a file through the syscall buffer that rewind has not copied (key %v)", t.Pid, preload.FileMapKey(rec))
+				return
 			}
 		}
 		if !preload.SetFileMapName(rec, name) {
-			return fmt.Errorf("the name of the trace's copy %s is too long", name)
+			err = fmt.Errorf("the name of the trace's copy %s is too long", name)
 		}
-	}
-	return nil
+	})
+	return err
 }
 
 // filtered notes that rewind's filter applies to every thread of process

@@ -27,7 +27,7 @@ type fileStore struct {
 	seen map[preload.FileKey]string
 	// known lists the files seen, in order: the syscall buffer's library
 	// maps these without a stop (recording.writeKnown).
-	known  []preload.FileKey
+	known  []preload.KnownFile
 	copies chan fileCopy
 	done   sync.WaitGroup
 	mu     sync.Mutex
@@ -88,10 +88,10 @@ func (s *fileStore) save(src, orig string, now bool) (name string, size int64, e
 		if err := s.copy(c); err != nil {
 			return "", 0, err
 		}
-		s.see(key, name)
+		s.see(key, name, orig)
 		return name, st.Size, nil
 	}
-	s.see(key, name)
+	s.see(key, name, orig)
 	if s.copies == nil {
 		s.copies = make(chan fileCopy, 64)
 		s.queued = map[preload.FileKey]chan struct{}{}
@@ -169,9 +169,9 @@ func (s *fileStore) wait() error {
 	return s.err
 }
 
-func (s *fileStore) see(key preload.FileKey, name string) {
+func (s *fileStore) see(key preload.FileKey, name, orig string) {
 	s.seen[key] = name
-	s.known = append(s.known, key)
+	s.known = append(s.known, preload.KnownFile{Key: key, Patched: preload.IsLibc(orig)})
 }
 
 // name returns the name under files/ of the file of key, seen before.

@@ -557,10 +557,23 @@ func (s *Session) runLibraryCall(ws unix.WaitStatus) (bool, error) {
 	if err != nil || regs.Rip != preload.ExecIP {
 		return false, err
 	}
+	run := s.t.RunCall
 	if regs.Orig_rax == unix.SYS_MMAP && regs.R10&mapAnonymous == 0 {
-		return true, s.bufferedFileMap(regs)
+		run = s.bufferedFileMap
 	}
-	return true, s.t.RunCall(regs)
+	if err := run(regs); err != nil {
+		return true, err
+	}
+	if regs.Orig_rax == unix.SYS_MMAP && s.inMain() { // breakpoints are in its memory only
+		after, err := s.t.Regs()
+		if err != nil {
+			return true, err
+		}
+		if r := int64(after.Rax); r >= 0 || r < -4095 {
+			s.remapped(after.Rax, after.Rax+regs.Rsi) // code mapped anew
+		}
+	}
+	return true, nil
 }
 
 // bufferedFileMap runs a file mmap the library replays at the exec site,

@@ -13,7 +13,8 @@
 #define RW_STACK_TOP 0x11000             // rw_handle's stack: below this offset
 #define RW_RECORDS_OFF 0x11000           // the records
 #define RW_KNOWN_OFF 0x1000              // recording: files rewind has copied (u64 count, then entries)
-#define RW_KNOWN_MAX 256                 // entries: st_dev, st_ino, st_size, st_mtime, st_mtime_nsec
+#define RW_KNOWN_MAX 256                 // entries: st_dev, st_ino, st_size, st_mtime, st_mtime_nsec, flags
+#define RW_KNOWN_PATCHED 1               // entry flag: its executable mappings stop (rewind patches libc's code)
 #define RW_FILE_MAP_DATA 128             // a buffered file mmap's data: its file's key, then rewind's name of the copy
 #define RW_SYS_REGISTER 0x525701         // register a slot: (slot, size, text start, text end)
 #define RW_SYS_DIVERGED 0x525702         // replay left the recording: (nr, recorded nr, result, recorded result)

@@ -234,12 +234,10 @@ static int executes(long nr) {
 	return 0;
 }
 
-// file_map tells whether call nr is an mmap of a file, private and not
-// executable, which may go through the buffer (if rewind has copied the
-// file already, known). An executable one stays traced: rewind patches
-// libc's code at its stop, and replay puts breakpoints back in new code.
+// file_map tells whether call nr is a private mmap of a file, which may
+// go through the buffer (if rewind has copied the file already, known).
 static int file_map(long nr, const long *a) {
-	return nr == __NR_mmap && !(a[3] & MAP_ANONYMOUS) && (a[3] & 0x0f) == MAP_PRIVATE && !(a[2] & PROT_EXEC);
+	return nr == __NR_mmap && !(a[3] & MAP_ANONYMOUS) && (a[3] & 0x0f) == MAP_PRIVATE;
 }
 
 struct timespec64 {
@@ -644,16 +642,18 @@ static int file_key(long fd, uint64_t key[5]) {
 	return 1;
 }
 
-// known tells whether rewind has copied the file of key into the trace
+// known tells whether a mapping of the file of key with protection prot
+// may go through the buffer: rewind has copied the file into the trace
 // (it lists those files in the slot; a file missing there goes traced,
-// and rewind copies it at that stop).
-static int known(struct hdr *h, const uint64_t key[5]) {
+// and rewind copies it at that stop), and the mapping is not of code
+// rewind patches (libc's, at its stop).
+static int known(struct hdr *h, const uint64_t key[5], long prot) {
 	const uint64_t *t = (const uint64_t *)((char *)h + RW_KNOWN_OFF);
 	uint64_t n = t[0] < RW_KNOWN_MAX ? t[0] : RW_KNOWN_MAX;
 	for (uint64_t i = 0; i < n; i++) {
-		const uint64_t *e = t + 1 + i * 5;
+		const uint64_t *e = t + 1 + i * 6;
 		if (e[0] == key[0] && e[1] == key[1] && e[2] == key[2] && e[3] == key[3] && e[4] == key[4])
-			return 1;
+			return !((prot & PROT_EXEC) && (e[5] & RW_KNOWN_PATCHED));
 	}
 	return 0;
 }
@@ -681,7 +681,7 @@ HIDDEN long rw_handle(long *regs) {
 			return marker(h);
 		uint64_t key[5];
 		int fmap = file_map(nr, a);
-		if (fmap && (!file_key(a[4], key) || !known(h, key)))
+		if (fmap && (!file_key(a[4], key) || !known(h, key, a[2])))
 			return marker(h);
 		long ret = nr == __NR_rseq ? -ENOSYS : page_call(RW_REGION + RW_UNTRACED_OFF, nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 		if (ret == -RW_ABORT)
