@@ -132,9 +132,10 @@ type task struct {
 	buf             bufferState
 	waitsOutput     bool // to write to rewind's output, after r.output
 	// parentTgid: the process its end is reported to (0: rewind);
-	// vforkParent: the thread that waits for its exec or end (vfork).
-	parentTgid  int
-	vforkParent *task
+	// vforkParent: the thread that waits for its exec or end (vfork);
+	// vforkChild: the child this thread waits for, until it execs or ends.
+	parentTgid              int
+	vforkParent, vforkChild *task
 	// unclaimed: its first stop came before its creator's clone event,
 	// which tells what it inherits; it is not run before.
 	unclaimed bool
@@ -154,6 +155,7 @@ func (r *recording) addTask(p *tracee.Proc, state taskState, dom *domain) *task 
 
 func (r *recording) removeTask(tid int) {
 	if t := r.tasks[tid]; t != nil {
+		t.vforkDone()
 		t.Release()
 		t.dom.release(t)
 		r.releaseOutput(t)
@@ -286,6 +288,11 @@ func (r *recording) exclusive() []*task {
 // (Those events go on even when another exclusive call would hold them
 // back: processes exiting side by side each wait for their own end.)
 func (r *recording) heldBack(excl []*task, ev tracee.Event, t *task) bool {
+	if t != nil && t.vforkChild != nil {
+		// A vfork parent returns once its child's exec is under way:
+		// replay runs the parent on after the child's execve frame.
+		return true
+	}
 	for _, c := range excl {
 		if ev.Tid == c.Pid || t != nil && t.tgid == c.tgid && changesProcess(c) {
 			return false
@@ -316,6 +323,14 @@ func (r *recording) alive(tgid int) bool {
 		}
 	}
 	return false
+}
+
+// vforkDone lets t's vfork parent, if any, go on: t exec'd or ended.
+func (t *task) vforkDone() {
+	if p := t.vforkParent; p != nil && p.vforkChild == t {
+		p.vforkChild = nil
+	}
+	t.vforkParent = nil
 }
 
 // changesProcess tells whether c's call ends its process or replaces its
@@ -664,7 +679,7 @@ func (r *recording) cloned(t *task) error {
 		child.parentTgid = t.parentTgid
 	}
 	if flags&arch.CloneVfork != 0 {
-		child.vforkParent = t
+		child.vforkParent, t.vforkChild = t, child
 	}
 	// A thread, or a process sharing memory with t, is in t's domain.
 	child.dom, child.cpu = t.dom, t.cpu

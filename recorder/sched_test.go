@@ -10,8 +10,9 @@ import (
 
 // TestHeldBack checks which threads' events an exclusive call holds back:
 // its domain's always, a clone everyone's, an exec its vfork parent's, an
-// exit its parent process's (everyone's when that one is gone), and
-// never those of processes that share nothing with it.
+// exit its parent process's (everyone's when that one is gone), a vfork
+// child its parent until it exec'd, and never those of processes that
+// share nothing with it.
 func TestHeldBack(t *testing.T) {
 	r := newRecording(Options{})
 	newTask := func(pid, tgid int, d *domain, state taskState) *task {
@@ -59,5 +60,17 @@ func TestHeldBack(t *testing.T) {
 	}
 	if r.heldBack([]*task{mapper}, tracee.Event{Tid: 22}, mapper) {
 		t.Error("a call holds back its own thread")
+	}
+	// A vfork parent waits for its child's execve frame whatever the
+	// recorder thinks the child is doing.
+	vforker := newTask(30, 30, &domain{}, inKernel)
+	execer := newTask(31, 31, &domain{}, ready)
+	vforker.vforkChild, execer.vforkParent = execer, vforker
+	if !r.heldBack(nil, tracee.Event{Tid: 30}, vforker) {
+		t.Error("a vfork parent goes on before its child exec'd")
+	}
+	execer.vforkDone()
+	if r.heldBack(nil, tracee.Event{Tid: 30}, vforker) {
+		t.Error("a vfork parent is held after its child exec'd")
 	}
 }

@@ -338,6 +338,7 @@ func (r *recording) syscallExit(t *task) error {
 	}
 	if t.execSeen && (sc.Nr == unix.SYS_EXECVE || sc.Nr == unix.SYS_EXECVEAT) {
 		t.execSeen = false
+		t.vforkDone()
 		if err := r.placeExec(t); err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package test
 
 import (
 	"bytes"
-	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -60,20 +59,8 @@ func TestSyscallBufferStatic(t *testing.T) {
 // buffer.
 func bufferedCalls(t *testing.T, dir string) int {
 	t.Helper()
-	r, err := trace.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	n := 0
-	for {
-		f, err := r.Read()
-		if err == io.EOF {
-			return n
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachFrame(t, dir, func(_ int, f *trace.Frame) {
 		if f.Kind == trace.KindBuffered && len(f.Mem) == 2 {
 			for _, rec := range preload.Records(f.Mem[1].Data) {
 				if rec.Nr != preload.MarkerTraced {
@@ -81,7 +68,8 @@ func bufferedCalls(t *testing.T, dir string) int {
 				}
 			}
 		}
-	}
+	})
+	return n
 }
 
 // TestSyscallBufferRelativeTrace records, into a trace named by a relative
@@ -150,21 +138,9 @@ func TestSyscallBufferFileMaps(t *testing.T) {
 	if rec.Code != 0 {
 		t.Fatalf("record: %s", rec)
 	}
-	r, err := trace.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	var buffered []string
 	traced := map[string]bool{}
-	for {
-		f, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachFrame(t, dir, func(_ int, f *trace.Frame) {
 		switch {
 		case f.Kind == trace.KindSyscall && f.Map != nil && strings.Contains(f.Map.Path, "rewind-mmap-"):
 			traced[f.Map.File] = true
@@ -175,7 +151,7 @@ func TestSyscallBufferFileMaps(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 	if len(buffered) != 1 || !traced[buffered[0]] {
 		t.Errorf("buffered mappings of the file: %q, want one, of a copy a traced mapping made (%v)", buffered, traced)
 	}

@@ -1,7 +1,6 @@
 package test
 
 import (
-	"io"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -67,24 +66,13 @@ func TestParallelProcesses(t *testing.T) {
 // preemptions.
 func execCPUs(t *testing.T, dir string) (cpus []int32, preemptions int) {
 	t.Helper()
-	r, err := trace.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	for {
-		f, err := r.Read()
-		if err == io.EOF {
-			return cpus, preemptions
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachFrame(t, dir, func(_ int, f *trace.Frame) {
 		switch f.Kind {
 		case trace.KindExec:
 			cpus = append(cpus, f.CPU)
 		case trace.KindPreempt:
 			preemptions++
 		}
-	}
+	})
+	return cpus, preemptions
 }

@@ -258,6 +258,26 @@ func recordFlags(t *testing.T, work string, env []string, stdin []byte, trace st
 	return RunEnv(t, work, env, stdin, Rewind(t), append(cmd, args...)...)
 }
 
+// eachFrame calls do with each frame of the trace in dir, and its number.
+func eachFrame(t *testing.T, dir string, do func(n int, f *trace.Frame)) {
+	t.Helper()
+	r, err := trace.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for n := 0; ; n++ {
+		f, err := r.Read()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		do(n, f)
+	}
+}
+
 // checkReplay replays trace once, with no stdin and from another directory,
 // and checks it printed and exited as the recording did.
 func checkReplay(t *testing.T, i int, trace string, rec Result) {

@@ -13,7 +13,6 @@ package test
 
 import (
 	"fmt"
-	"io"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -682,24 +681,12 @@ func TestReverseLLDB(t *testing.T) {
 // second argument arg1 in the trace in dir.
 func lastSyscall(t *testing.T, dir string, nr, arg1 uint64) int {
 	t.Helper()
-	r, err := trace.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	last := -1
-	for n := 0; ; n++ {
-		f, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachFrame(t, dir, func(n int, f *trace.Frame) {
 		if f.Kind == trace.KindSyscall && f.Nr == nr && f.Regs.Rsi == arg1 {
 			last = n
 		}
-	}
+	})
 	if last < 0 {
 		t.Fatalf("%s: no such frame", dir)
 	}
