@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -263,6 +264,10 @@ func (s *Session) startClone(f *trace.Frame, regs unix.PtraceRegs, child int32) 
 	return nil
 }
 
+// vforkWait bounds the wait for a vfork parent's return, which comes at
+// once when the trace is in order.
+const vforkWait = 5 * time.Second
+
 // clone replays a clone, fork or vfork whose frame is complete.
 func (s *Session) clone(f *trace.Frame, regs unix.PtraceRegs) error {
 	if f.Result < 0 {
@@ -279,11 +284,18 @@ func (s *Session) clone(f *trace.Frame, regs unix.PtraceRegs) error {
 }
 
 // awaitClone completes a clone left running in the kernel (a vfork
-// parent, which returns once its child exec'd or exited).
+// parent, which returns once its child exec'd or exited). The child's
+// exec or end comes before in the trace, so the parent returns at once;
+// a trace with them the other way round (recordings made before that
+// order was enforced could have it) would wait for ever: that is
+// reported.
 func (s *Session) awaitClone(f *trace.Frame) error {
-	ws, err := s.t.Wait()
+	ws, ok, err := s.t.WaitUntil(vforkWait)
 	if err != nil {
 		return err
+	}
+	if !ok {
+		return s.diverged(f, "the vfork parent does not return: the trace has its return before its child's exec or end", "the parent's return", "the parent still waits for its child")
 	}
 	if !ws.Stopped() || ws.StopSignal() != tracee.StopSyscall {
 		return s.diverged(f, "expected the exit from "+arch.SyscallName(f.Nr), "syscall exit", s.describeStop(ws))

@@ -2,10 +2,11 @@ package test
 
 import (
 	"encoding/binary"
-	"io"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"rewind/trace"
 )
@@ -31,22 +32,7 @@ func divergenceReported(t *testing.T, flags []string) {
 	}
 	// Rewrite the trace with the result of the first mkdir changed: the
 	// program then takes another path than the recorded one.
-	r, err := trace.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var frames []*trace.Frame
-	for {
-		f, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		frames = append(frames, f)
-	}
-	r.Close()
+	header, frames := readTrace(t, dir)
 	tampered := -1
 	for i, f := range frames {
 		if f.Kind == trace.KindSyscall && f.Nr == 83 /* mkdir */ && f.Result == 0 {
@@ -62,21 +48,7 @@ func divergenceReported(t *testing.T, flags []string) {
 	if tampered < 0 {
 		t.Fatal("no successful mkdir in the recording of files")
 	}
-	bad := filepath.Join(t.TempDir(), "bad")
-	w, err := trace.Create(bad, r.Header)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range frames {
-		if err := w.Write(f); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(true); err != nil {
-		t.Fatal(err)
-	}
-	copyDir(t, filepath.Join(dir, trace.FilesDir), filepath.Join(bad, trace.FilesDir))
-
+	bad := writeTrace(t, dir, header, frames)
 	res := Run(t, t.TempDir(), nil, rewind, "replay", "-a", bad)
 	if res.Code != 124 {
 		t.Fatalf("replay of a tampered trace exited %d, want 124 (divergence)\n%s", res.Code, res)
@@ -89,6 +61,70 @@ func divergenceReported(t *testing.T, flags []string) {
 	if strings.Contains(string(res.Stderr), "panic") {
 		t.Errorf("replay panicked:\n%s", res.Stderr)
 	}
+}
+
+// TestVforkOutOfOrder moves a vfork parent's return before its child's
+// exec in a recording: replay cannot run it there (the parent waits in
+// the kernel for the child), and must say so instead of waiting for ever.
+func TestVforkOutOfOrder(t *testing.T) {
+	Require(t, "ptrace")
+	dir := filepath.Join(t.TempDir(), "trace")
+	if r := Run(t, t.TempDir(), nil, Rewind(t), "record", "-q", "-o", dir, Build(t, "vfork_exec")); r.Code != 0 || !strings.Contains(string(r.Stdout), "child exited 0") {
+		t.Fatalf("record: %s", r)
+	}
+	header, frames := readTrace(t, dir)
+	ret, exec := -1, -1
+	for i, f := range frames {
+		switch {
+		case f.Kind == trace.KindSyscall && f.Nr == unix.SYS_VFORK:
+			ret = i
+		case f.Kind == trace.KindSyscall && f.Nr == unix.SYS_EXECVE && f.Result == 0 && exec < 0:
+			exec = i
+		}
+	}
+	if ret < 0 || exec < 0 || ret < exec {
+		t.Fatalf("the recording has the vfork's return at frame %d and the child's exec at %d", ret, exec)
+	}
+	moved := append(append(append([]*trace.Frame{}, frames[:exec]...), frames[ret]), frames[exec:ret]...)
+	bad := writeTrace(t, dir, header, append(moved, frames[ret+1:]...))
+	res := Run(t, t.TempDir(), nil, Rewind(t), "replay", "-a", bad)
+	if res.Code != 124 || !strings.Contains(string(res.Stderr), "vfork parent does not return") {
+		t.Fatalf("replay of the reordered trace: exit %d, want 124 naming the vfork\n%s", res.Code, res)
+	}
+}
+
+// readTrace returns the header and frames of the trace in dir.
+func readTrace(t *testing.T, dir string) (*trace.Header, []*trace.Frame) {
+	t.Helper()
+	r, err := trace.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	var frames []*trace.Frame
+	eachFrame(t, dir, func(_ int, f *trace.Frame) { frames = append(frames, f) })
+	return r.Header, frames
+}
+
+// writeTrace writes header and frames as a trace with the copies of the
+// one in dir, and returns its directory.
+func writeTrace(t *testing.T, dir string, header *trace.Header, frames []*trace.Frame) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "rewritten")
+	w, err := trace.Create(out, header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range frames {
+		if err := w.Write(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(true); err != nil {
+		t.Fatal(err)
+	}
+	copyDir(t, filepath.Join(dir, trace.FilesDir), filepath.Join(out, trace.FilesDir))
+	return out
 }
 
 // tamperBuffered sets the result of the first successful call nr in a

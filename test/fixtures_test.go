@@ -78,6 +78,7 @@ var fixtures = []fixture{
 	// Not det: the lines interleave differently every run.
 	{name: "interleaved_output", prog: "interleaved_output", args: []string{"300"},
 		want: []string{"line: child 0 299\n", "line: child 1 299\n", "line: child 2 299\n"}},
+	{name: "vfork_exec", prog: "vfork_exec", det: true, want: []string{"child exited 0\n"}},
 	{name: "bypass", prog: "bypass", differs: true,
 		want: []string{"parent: read ", "child: LD_PRELOAD unset\n", "child exited 0\n"}},
 }

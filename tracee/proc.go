@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -186,6 +187,27 @@ func (t *Proc) Wait() (unix.WaitStatus, error) {
 		t.atEmuEntry = err == nil && t.emu && ws.Stopped() && ws.StopSignal() == StopSyscall
 		t.emu = false
 		return ws, err
+	}
+}
+
+// WaitUntil waits for the next state change of the tracee for at most d;
+// ok is false when d passed first. It polls: a thread that should stop at
+// once is waited for without blocking for ever (a millisecond a look).
+func (t *Proc) WaitUntil(d time.Duration) (ws unix.WaitStatus, ok bool, err error) {
+	deadline := time.Now().Add(d)
+	for {
+		pid, err := unix.Wait4(t.Pid, &ws, unix.WALL|unix.WNOHANG, nil)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil || pid == t.Pid:
+			t.atEmuEntry = err == nil && t.emu && ws.Stopped() && ws.StopSignal() == StopSyscall
+			t.emu = false
+			return ws, err == nil, err
+		case time.Now().After(deadline):
+			return ws, false, nil
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

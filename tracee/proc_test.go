@@ -160,3 +160,29 @@ func TestPreEntry(t *testing.T) {
 		t.Errorf("PreEntry(%+v) = %+v", e, p)
 	}
 }
+
+// WaitUntil gives up after its time while the tracee runs, and reports
+// its stop when it comes.
+func TestWaitUntil(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	p := spawnTraced(t, sleep, "0.3")
+	defer p.Kill()
+	if err := p.Cont(0); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if ws, ok, err := p.WaitUntil(50 * time.Millisecond); ok || err != nil {
+		t.Fatalf("WaitUntil(50ms) = %v %v %v while the program sleeps", ws, ok, err)
+	}
+	if took := time.Since(start); took < 50*time.Millisecond || took > time.Second {
+		t.Errorf("WaitUntil(50ms) took %v", took)
+	}
+	if ws, ok, err := p.WaitUntil(10 * time.Second); !ok || err != nil || !ws.Exited() {
+		t.Fatalf("WaitUntil(10s) = %v %v %v, want the program's exit", ws, ok, err)
+	}
+}
