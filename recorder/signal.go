@@ -337,10 +337,33 @@ func (r *recording) waitFor(t *task) (unix.WaitStatus, error) {
 		if ev.Tid == t.Pid {
 			return ev.Status, nil
 		}
-		if err := r.event(ev); err != nil {
+		if err := r.otherEvent(ev); err != nil {
 			return 0, err
 		}
 	}
+}
+
+// otherEvent handles ev, an event of another thread met while waiting for
+// one, as nextEvent would: it waits in the queue while an exclusive call
+// holds it back. (Handled at once, a vfork parent's return came before
+// its child's execve when make, stepped to a point for its SIGCHLD, met
+// it: replay then waited for ever.)
+func (r *recording) otherEvent(ev tracee.Event) error {
+	if r.heldBack(r.exclusive(), ev, r.tasks[ev.Tid]) {
+		r.queued = append(r.queued, ev)
+		return nil
+	}
+	return r.event(ev)
+}
+
+// isQueued tells whether an event of thread tid waits in the queue.
+func (r *recording) isQueued(tid int) bool {
+	for _, ev := range r.queued {
+		if ev.Tid == tid {
+			return true
+		}
+	}
+	return false
 }
 
 // settle makes the trace hold, before t's preemption point, the results
@@ -353,7 +376,7 @@ func (r *recording) settle(t *task) error {
 	for time.Now().Before(deadline) {
 		busy, done := false, false
 		for _, o := range r.tasks {
-			if o == t || o.dom != t.dom || o.state != inKernel {
+			if o == t || o.dom != t.dom || o.state != inKernel || r.isQueued(o.Pid) {
 				continue
 			}
 			switch tracee.State(o.Pid) {
@@ -370,7 +393,7 @@ func (r *recording) settle(t *task) error {
 				return err
 			}
 			if ok {
-				if err := r.event(ev); err != nil {
+				if err := r.otherEvent(ev); err != nil {
 					return err
 				}
 			}
