@@ -275,22 +275,21 @@ func (r *recording) exclusive() []*task {
 	return excl
 }
 
-// heldBack tells whether an exclusive call holds back ev, an event of
-// thread t (nil if not known yet). A call holds back the events of the
-// other threads of its domain. A clone holds back every thread's (its
-// child's first ones must come after it). An exec or exit also holds back
-// the threads its end wakes: a vfork parent, and at an exit the parent
-// process (SIGCHLD, wait4), or every thread when that one is gone (an
-// orphan's end goes to a reaper); processes that share nothing with it
-// go on. Its own thread's events go on, and at an exit or exec those of
-// the other threads of its process, which end (an exec by a thread other
-// than the leader comes under the leader's id).
+// heldBack tells whether ev, an event of thread t (nil if not known
+// yet), waits. A vfork parent waits until its child's execve frame is
+// written or the child is gone: it returns once the child's exec is under
+// way, and replay runs it on after that frame. An exclusive call holds
+// back the events of the other threads of its domain. A clone holds back
+// every thread's (its child's first ones must come after it). An exit
+// also holds back the parent process (SIGCHLD, wait4), or every thread
+// when that one is gone (an orphan's end goes to a reaper); processes
+// that share nothing with it go on. Its own thread's events go on, and at
+// an exit or exec those of the other threads of its process, which end
+// (an exec by a thread other than the leader comes under the leader's id).
 // (Those events go on even when another exclusive call would hold them
 // back: processes exiting side by side each wait for their own end.)
 func (r *recording) heldBack(excl []*task, ev tracee.Event, t *task) bool {
 	if t != nil && t.vforkChild != nil {
-		// A vfork parent returns once its child's exec is under way:
-		// replay runs the parent on after the child's execve frame.
 		return true
 	}
 	for _, c := range excl {
@@ -306,7 +305,7 @@ func (r *recording) heldBack(excl []*task, ev tracee.Event, t *task) bool {
 			if changesProcess(c) {
 				return true
 			}
-		case t.dom == c.dom || changesProcess(c) && t == c.vforkParent:
+		case t.dom == c.dom:
 			return true
 		case c.state == exiting && (t.tgid == c.parentTgid || c.parentTgid != 0 && !r.alive(c.parentTgid)):
 			return true
