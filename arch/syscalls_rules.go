@@ -74,8 +74,11 @@ const (
 	errERESTARTRESTARTBLOCK = 516
 )
 
-// failed reports an error return (-4095..-1); other values are results.
-func failed(c *Call) bool { return c.Result < 0 && c.Result >= -4095 }
+// Failed reports an error return (-4095..-1); other values are results
+// (an mmap's address may be negative as a signed number).
+func Failed(result int64) bool { return result < 0 && result >= -4095 }
+
+func failed(c *Call) bool { return Failed(c.Result) }
 
 func isErr(c *Call, errno int64) bool { return c.Result == -errno }
 

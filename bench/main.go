@@ -152,13 +152,12 @@ func (b *bench) measureWorkload(i int, wl workload) result {
 	if b.noBuffer { // apart: it takes minutes where the others take seconds
 		r.noBuf = measure(b.runs, resetRecord, record("--no-syscall-buffer"))
 	}
-	traceBytes := func() sample { // after each recording, untimed
-		r.traceBytes = dirSize(trace)
-		return sample{}
-	}
 	s := interleave(b.runs, step{j.reset, exe(j.argv...)}, step{resetRecord, record()},
-		step{nil, traceBytes}, step{nil, exe(b.rewind, "replay", "-a", trace)})
-	r.native, r.record, r.replay = s[0], s[1], s[3]
+		step{nil, exe(b.rewind, "replay", "-a", trace)})
+	r.native, r.record, r.replay = s[0], s[1], s[2]
+	if r.record.err == nil {
+		r.traceBytes = dirSize(trace) // the last round's recording
+	}
 	return r
 }
 

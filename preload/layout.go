@@ -60,7 +60,7 @@ const (
 	hdrCursor   = 16
 	hdrCap      = 24
 	HeaderSize  = 32
-	recordSize  = 16 // nr, len, ret
+	RecordSize  = 16 // a record's head: nr, len, ret
 )
 
 // Header is a slot's header.
@@ -137,10 +137,10 @@ func AnyExecuted(b []byte) bool {
 // part of b.
 func EachRecord(b []byte, do func(Record)) {
 	le := binary.LittleEndian
-	for len(b) >= recordSize {
+	for len(b) >= RecordSize {
 		r := Record{Nr: le.Uint32(b), Ret: int64(le.Uint64(b[8:]))}
 		n := uint64(le.Uint32(b[4:]))
-		b = b[recordSize:]
+		b = b[RecordSize:]
 		if n > uint64(len(b)) {
 			break
 		}

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"rewind/arch"
 	"rewind/preload"
 	"rewind/trace"
 )
@@ -109,7 +110,7 @@ func (r *recording) nameFileMaps(t *task, data []byte) error {
 			return
 		}
 		name := ""
-		if isAddr(rec.Ret) {
+		if !arch.Failed(rec.Ret) {
 			var ok bool
 			if name, ok = r.files.name(preload.FileMapKey(rec)); !ok {
 				err = fmt.Errorf("thread %d mapped a file through the syscall buffer that rewind has not copied (key %v)", t.Pid, preload.FileMapKey(rec))

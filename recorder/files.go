@@ -39,6 +39,7 @@ type fileCopy struct {
 	f          *os.File
 	orig, name string
 	size       int64
+	key        preload.FileKey
 	done       chan struct{} // closed when copied
 }
 
@@ -83,7 +84,7 @@ func (s *fileStore) save(src, orig string, now bool) (name string, size int64, e
 		base = base[:80]
 	}
 	name = base + "-" + hex.EncodeToString(sum[:6])
-	c := fileCopy{f: f, orig: orig, name: name, size: st.Size}
+	c := fileCopy{f: f, orig: orig, name: name, size: st.Size, key: key}
 	if now {
 		if err := s.copy(c); err != nil {
 			return "", 0, err
@@ -126,11 +127,7 @@ func (s *fileStore) copier(copies <-chan fileCopy) {
 		err := s.copy(c)
 		s.mu.Lock()
 		s.err = errors.Join(s.err, err)
-		for k, done := range s.queued {
-			if done == c.done {
-				delete(s.queued, k)
-			}
-		}
+		delete(s.queued, c.key)
 		s.mu.Unlock()
 		close(c.done)
 	}

@@ -218,8 +218,6 @@ func pickCPU() int {
 	return cpus[os.Getpid()%len(cpus)]
 }
 
-func isAddr(result int64) bool { return result >= 0 || result < -4095 }
-
 // fileMapping copies the file behind a successful file-backed mmap.
 func (r *recording) fileMapping(t *task, f *trace.Frame, entry *unix.PtraceRegs) error {
 	const mapAnon = 0x20

@@ -250,10 +250,9 @@ func (r *recording) nextEvent() (tracee.Event, bool, error) {
 	}
 	for {
 		ev, ok, err := r.waiter.Wait(r.timeout())
-		if err != nil || !ok || !r.heldBack(excl, ev, r.tasks[ev.Tid]) {
+		if err != nil || !ok || !r.queueIfHeld(excl, ev) {
 			return ev, ok, err
 		}
-		r.queued = append(r.queued, ev)
 		excl = r.exclusive()
 	}
 }
@@ -312,6 +311,16 @@ func (r *recording) heldBack(excl []*task, ev tracee.Event, t *task) bool {
 		}
 	}
 	return false
+}
+
+// queueIfHeld puts ev in the queue if the exclusive calls excl hold it
+// back, and tells whether they do.
+func (r *recording) queueIfHeld(excl []*task, ev tracee.Event) bool {
+	if !r.heldBack(excl, ev, r.tasks[ev.Tid]) {
+		return false
+	}
+	r.queued = append(r.queued, ev)
+	return true
 }
 
 // alive tells whether a thread of process tgid is traced.

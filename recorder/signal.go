@@ -349,8 +349,7 @@ func (r *recording) waitFor(t *task) (unix.WaitStatus, error) {
 // its child's execve when make, stepped to a point for its SIGCHLD, met
 // it: replay then waited for ever.)
 func (r *recording) otherEvent(ev tracee.Event) error {
-	if r.heldBack(r.exclusive(), ev, r.tasks[ev.Tid]) {
-		r.queued = append(r.queued, ev)
+	if r.queueIfHeld(r.exclusive(), ev) {
 		return nil
 	}
 	return r.event(ev)

@@ -291,7 +291,7 @@ func (r *recording) syscallExit(t *task) error {
 		if err := r.recordWrites(t, f); err != nil {
 			return err
 		}
-	case sc.Nr == unix.SYS_MMAP && isAddr(f.Result):
+	case sc.Nr == unix.SYS_MMAP && !arch.Failed(f.Result):
 		if err := r.fileMapping(t, f, &entry); err != nil {
 			return err
 		}

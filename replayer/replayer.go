@@ -569,7 +569,7 @@ func (s *Session) runLibraryCall(ws unix.WaitStatus) (bool, error) {
 		if err != nil {
 			return true, err
 		}
-		if r := int64(after.Rax); r >= 0 || r < -4095 {
+		if !arch.Failed(int64(after.Rax)) {
 			s.remapped(after.Rax, after.Rax+regs.Rsi) // code mapped anew
 		}
 	}
@@ -587,32 +587,27 @@ func (s *Session) bufferedFileMap(regs unix.PtraceRegs) error {
 		return fmt.Errorf("reading the syscall buffer: %w", err)
 	}
 	h := preload.DecodeHeader(raw)
-	rec := make([]byte, 16+preload.FileMapData)
+	rec := make([]byte, preload.RecordSize+preload.FileMapData)
 	if h.Cursor+uint64(len(rec)) > h.Used || s.t.ReadMem(slot+preload.RecordsOff+h.Cursor, rec) != nil {
 		return fmt.Errorf("the buffered mmap at the exec site has no record (cursor %d of %d bytes)", h.Cursor, h.Used)
 	}
-	name := preload.FileMapName(rec[16:])
+	recs := preload.Records(rec)
+	if len(recs) != 1 || !preload.IsFileMap(recs[0]) {
+		return fmt.Errorf("the record of the buffered mmap at the exec site is not one of a file mapping")
+	}
+	name := preload.FileMapName(recs[0].Data)
 	if name == "" || name != filepath.Base(name) || name == "." || name == ".." {
 		return fmt.Errorf("the buffered mmap at the exec site names %q, not a copy in the trace's files/", name)
 	}
-	length := regs.Rsi
 	st, err := os.Stat(s.r.File(name))
 	if err != nil {
 		return fmt.Errorf("a buffered mmap: %w", err)
 	}
 	m := &trace.Mapping{File: name, Path: name, Offset: regs.R9, Size: uint64(st.Size())}
-	fd := -1
-	if s.worthMapping(m, length) {
-		if fd, err = s.mapFD(name, regs.Rsp); err != nil {
-			return err
-		}
-	}
 	run := regs
-	if fd >= 0 {
-		run.R8 = uint64(fd)
-	} else { // filled from the copy below, as a traced mmap's
-		run.R10 |= mapAnonymous
-		run.R8, run.R9 = ^uint64(0), 0
+	fill, err := s.fromCopy(m, &run)
+	if err != nil {
+		return err
 	}
 	if err := s.t.SetRegs(&run); err != nil {
 		return err
@@ -624,8 +619,8 @@ func (s *Session) bufferedFileMap(regs unix.PtraceRegs) error {
 	if err != nil {
 		return err
 	}
-	if fd < 0 && (int64(after.Rax) >= 0 || int64(after.Rax) < -4095) {
-		if err := s.fillMapping(&trace.Frame{Kind: trace.KindBuffered, Tid: s.cur}, m, after.Rax, length); err != nil {
+	if fill && !arch.Failed(int64(after.Rax)) {
+		if err := s.fillMapping(&trace.Frame{Kind: trace.KindBuffered, Tid: s.cur}, m, after.Rax, regs.Rsi); err != nil {
 			return err
 		}
 	}
@@ -860,24 +855,17 @@ const (
 // not depend on the file system.
 func (s *Session) mmap(f *trace.Frame, regs unix.PtraceRegs) error {
 	entry := regs
-	fd, err := -1, error(nil)
-	if f.Result >= 0 || f.Result < -4095 {
-		if f.Map != nil && s.worthMapping(f.Map, entry.Rsi) {
-			if fd, err = s.mapFD(f.Map.File, regs.Rsp); err != nil {
-				return err
-			}
-		}
+	fill := false
+	if !arch.Failed(f.Result) {
 		regs.Rdi = uint64(f.Result)
 		if regs.R10&mapFixed == 0 {
 			regs.R10 |= mapFixedNoreplace
 		}
-		switch {
-		case fd >= 0:
-			regs.R10 = regs.R10&^(mapShared|0x03) | mapPrivate
-			regs.R8, regs.R9 = uint64(fd), f.Map.Offset
-		case f.Map != nil:
-			regs.R10 = regs.R10&^(mapShared|0x03) | mapPrivate | mapAnonymous
-			regs.R8, regs.R9 = ^uint64(0), 0
+		if f.Map != nil {
+			var err error
+			if fill, err = s.fromCopy(f.Map, &regs); err != nil {
+				return err
+			}
 		}
 		if err := s.t.SetRegs(&regs); err != nil {
 			return err
@@ -890,15 +878,15 @@ func (s *Session) mmap(f *trace.Frame, regs unix.PtraceRegs) error {
 	if int64(after.Rax) != f.Result {
 		return s.diverged(f, "mmap returned a different address", fmt.Sprintf("%#x", f.Result), fmt.Sprintf("%#x", after.Rax))
 	}
-	if f.Map != nil {
-		if fd < 0 {
-			if err := s.fillMapping(f, f.Map, after.Rax, entry.Rsi); err != nil {
-				return err
-			}
+	if fill {
+		if err := s.fillMapping(f, f.Map, after.Rax, entry.Rsi); err != nil {
+			return err
 		}
+	}
+	if f.Map != nil {
 		s.files[f.Map.Path] = s.r.File(f.Map.File)
 	}
-	if (f.Result >= 0 || f.Result < -4095) && s.inMain() { // breakpoints are in its memory only
+	if !arch.Failed(f.Result) && s.inMain() { // breakpoints are in its memory only
 		s.remapped(after.Rax, after.Rax+entry.Rsi)
 	}
 	after.Rdi, after.Rsi, after.Rdx, after.R10, after.R8, after.R9 = entry.Rdi, entry.Rsi, entry.Rdx, entry.R10, entry.R8, entry.R9
@@ -906,6 +894,27 @@ func (s *Session) mmap(f *trace.Frame, regs unix.PtraceRegs) error {
 		return preload.PatchText(s.t, after, after.Rax, after.Rax+entry.Rsi)
 	}
 	return s.t.SetRegs(&after)
+}
+
+// fromCopy points the mmap of registers regs at the trace's copy of
+// mapping m, private: the copy opened in the process when worth it
+// (worthMapping), else an anonymous mapping, which it tells is to be
+// filled from the copy (fillMapping) after the call.
+func (s *Session) fromCopy(m *trace.Mapping, regs *unix.PtraceRegs) (fill bool, err error) {
+	fd := -1
+	if s.worthMapping(m, regs.Rsi) {
+		if fd, err = s.mapFD(m.File, regs.Rsp); err != nil {
+			return false, err
+		}
+	}
+	regs.R10 = regs.R10&^(mapShared|0x03) | mapPrivate
+	if fd >= 0 {
+		regs.R8, regs.R9 = uint64(fd), m.Offset
+		return false, nil
+	}
+	regs.R10 |= mapAnonymous
+	regs.R8, regs.R9 = ^uint64(0), 0
+	return true, nil
 }
 
 // mapFromFileAt is the size from which a file mapping is replayed by
@@ -1011,7 +1020,7 @@ func (s *Session) fillMapping(f *trace.Frame, m *trace.Mapping, addr, length uin
 func (s *Session) mremap(f *trace.Frame, regs unix.PtraceRegs) error {
 	const mayMove, fixed = 1, 2
 	entry := regs
-	if f.Result >= 0 || f.Result < -4095 {
+	if !arch.Failed(f.Result) {
 		if uint64(f.Result) != regs.Rdi {
 			regs.R10 |= mayMove | fixed
 			regs.R8 = uint64(f.Result)

@@ -184,10 +184,16 @@ func (t *Proc) Wait() (unix.WaitStatus, error) {
 		if err == unix.EINTR {
 			continue
 		}
-		t.atEmuEntry = err == nil && t.emu && ws.Stopped() && ws.StopSignal() == StopSyscall
-		t.emu = false
+		t.waited(ws, err)
 		return ws, err
 	}
+}
+
+// waited notes the stop ws of a wait: the entry of a call the kernel
+// skips, if it was resumed with Sysemu.
+func (t *Proc) waited(ws unix.WaitStatus, err error) {
+	t.atEmuEntry = err == nil && t.emu && ws.Stopped() && ws.StopSignal() == StopSyscall
+	t.emu = false
 }
 
 // WaitUntil waits for the next state change of the tracee for at most d;
@@ -201,8 +207,7 @@ func (t *Proc) WaitUntil(d time.Duration) (ws unix.WaitStatus, ok bool, err erro
 		case err == unix.EINTR:
 			continue
 		case err != nil || pid == t.Pid:
-			t.atEmuEntry = err == nil && t.emu && ws.Stopped() && ws.StopSignal() == StopSyscall
-			t.emu = false
+			t.waited(ws, err)
 			return ws, err == nil, err
 		case time.Now().After(deadline):
 			return ws, false, nil

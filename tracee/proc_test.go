@@ -20,14 +20,26 @@ func spawnTraced(t *testing.T, path string, args ...string) *Proc {
 	return p
 }
 
-// A timeout passes as no event, long or shorter than Go's timers can
-// time; a late alarm does not end a later wait; the program's own events
-// come through.
-func TestWaiterTimeouts(t *testing.T) {
+// sleeping starts a traced sleep of 0.3 s and lets it run; the caller's
+// thread, locked, is its tracer.
+func sleeping(t *testing.T) *Proc {
+	t.Helper()
 	sleep, err := exec.LookPath("sleep")
 	if err != nil {
 		t.Fatal(err)
 	}
+	p := spawnTraced(t, sleep, "0.3")
+	if err := p.Cont(0); err != nil {
+		p.Kill()
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A timeout passes as no event, long or shorter than Go's timers can
+// time; a late alarm does not end a later wait; the program's own events
+// come through.
+func TestWaiterTimeouts(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	w, err := NewWaiter()
@@ -35,11 +47,8 @@ func TestWaiterTimeouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	p := spawnTraced(t, sleep, "0.3")
+	p := sleeping(t)
 	defer p.Kill()
-	if err := p.Cont(0); err != nil {
-		t.Fatal(err)
-	}
 	for _, timeout := range []time.Duration{5 * time.Millisecond, 200 * time.Microsecond, 2 * time.Millisecond} {
 		start := time.Now()
 		ev, ok, err := w.Wait(timeout)
@@ -164,17 +173,10 @@ func TestPreEntry(t *testing.T) {
 // WaitUntil gives up after its time while the tracee runs, and reports
 // its stop when it comes.
 func TestWaitUntil(t *testing.T) {
-	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Fatal(err)
-	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	p := spawnTraced(t, sleep, "0.3")
+	p := sleeping(t)
 	defer p.Kill()
-	if err := p.Cont(0); err != nil {
-		t.Fatal(err)
-	}
 	start := time.Now()
 	if ws, ok, err := p.WaitUntil(50 * time.Millisecond); ok || err != nil {
 		t.Fatalf("WaitUntil(50ms) = %v %v %v while the program sleeps", ws, ok, err)
