@@ -4,13 +4,16 @@ import "rewind/tracee"
 
 // domain is a set of threads that share memory: the threads of a
 // process, a vfork child with its parent until it execs, a forked child
-// with a parent that maps memory shared, and every process that maps a
-// file shared (one domain for all of them: they may map the same file).
-// One thread of a domain runs at a time; domains run side by side. With
-// Options.Serial every thread is in one domain, and one runs at a time.
+// with a parent that maps memory shared, and the processes that map one
+// file shared and writable. One thread of a domain runs at a time;
+// domains run side by side. With Options.Serial every thread is in one
+// domain, and one runs at a time.
 type domain struct {
 	cur  *task // the thread resumed in user mode, or in a syscall
 	last int   // the thread picked last
+	// shares: a process of it maps memory shared, which its forked
+	// children share too.
+	shares bool
 }
 
 // release gives up t's turn, if it has it.
@@ -23,16 +26,12 @@ func (d *domain) release(t *task) {
 // newDomain returns the domain of a process with memory of its own.
 func (r *recording) newDomain() *domain {
 	if r.opts.Serial {
-		return r.sharedDomain()
+		if r.serial == nil {
+			r.serial = &domain{}
+		}
+		return r.serial
 	}
 	return &domain{}
-}
-
-func (r *recording) sharedDomain() *domain {
-	if r.shared == nil {
-		r.shared = &domain{}
-	}
-	return r.shared
 }
 
 // domains lists the domains of the live threads, in creation order.
@@ -51,30 +50,48 @@ func (r *recording) domains() []*domain {
 	return ds
 }
 
-// joinShared moves t's domain, every thread in it, into the shared one:
-// t is about to map memory that other processes may map too. t is
-// stopped at that call; if a thread of the shared domain runs, t waits
-// for its turn there.
-func (r *recording) joinShared(t *task) {
-	old, sh := t.dom, r.sharedDomain()
-	if old == sh {
+// joinFile puts t's domain with those of the other processes that map
+// the file of (device, inode) shared and writable: t is about to map it
+// so. Processes mapping different files stay apart (every tool of go
+// build maps its own telemetry counters so).
+func (r *recording) joinFile(t *task, file [2]uint64) {
+	t.dom.shares = true
+	if d := r.fileDomains[file]; d != nil {
+		r.merge(t, d)
+		return
+	}
+	r.fileDomains[file] = t.dom
+}
+
+// merge moves t's domain, every thread in it, into d. t is stopped at a
+// call; if a thread of d runs, t waits for its turn there.
+func (r *recording) merge(t *task, d *domain) {
+	old := t.dom
+	if old == d {
 		return
 	}
 	for _, o := range r.tasks {
 		if o.dom == old {
-			o.dom = sh
+			o.dom = d
 		}
 	}
-	if sh.cur == nil {
-		sh.cur = old.cur
+	for file, fd := range r.fileDomains {
+		if fd == old {
+			r.fileDomains[file] = d
+		}
+	}
+	d.shares = d.shares || old.shares
+	if d.cur == nil {
+		d.cur = old.cur
 	}
 }
 
 // forkDomain gives child, a process t forked, a domain of its own, unless
 // t maps memory shared: then the child has that memory too, and both
-// are in the shared domain.
+// are in t's domain.
 func (r *recording) forkDomain(t, child *task) error {
-	if t.dom == r.shared {
+	child.dom = t.dom
+	if t.dom.shares || r.opts.Serial {
 		return nil
 	}
 	maps, err := tracee.ReadMaps(t.Pid)
@@ -83,8 +100,7 @@ func (r *recording) forkDomain(t, child *task) error {
 	}
 	for _, m := range maps {
 		if len(m.Perms) == 4 && m.Perms[3] == 's' {
-			r.joinShared(t)
-			child.dom = t.dom
+			t.dom.shares = true
 			return nil
 		}
 	}

@@ -47,10 +47,11 @@ type recording struct {
 	order     []int // tids in creation order, for round-robin
 	queued    []tracee.Event
 	cpus      cpuPlan
-	output    *task // in a write to rewind's stdout or stderr (takeOutput)
-	// shared: the domain of the processes that map memory shared (with
-	// --serial, of every thread).
-	shared       *domain
+	output    *task   // in a write to rewind's stdout or stderr (takeOutput)
+	serial    *domain // with --serial, the domain of every thread
+	// fileDomains: the domain of the processes that map a file (device,
+	// inode) shared and writable.
+	fileDomains  map[[2]uint64]*domain
 	warnedShared map[string]bool // files mapped shared and writable, warned about
 	rootPid      int
 	status       unix.WaitStatus // the root process's end
@@ -67,7 +68,7 @@ type recording struct {
 }
 
 func newRecording(opts Options) *recording {
-	r := &recording{opts: opts, stdout: fileID(opts.Stdout), stderr: fileID(opts.Stderr), tasks: map[int]*task{}, lastRun: map[int]int{}, exitMarks: map[int][]trace.MemWrite{}, warnedShared: map[string]bool{},
+	r := &recording{opts: opts, stdout: fileID(opts.Stdout), stderr: fileID(opts.Stderr), tasks: map[int]*task{}, lastRun: map[int]int{}, exitMarks: map[int][]trace.MemWrite{}, warnedShared: map[string]bool{}, fileDomains: map[[2]uint64]*domain{},
 		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))}
 	if r.stdout != nil && r.stderr != nil && *r.stdout == *r.stderr {
 		r.stderr = nil // one file for both (2>&1): echo everything as stdout

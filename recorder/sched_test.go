@@ -73,3 +73,47 @@ func TestHeldBack(t *testing.T) {
 		t.Error("a vfork parent goes on before its child exec'd")
 	}
 }
+
+// TestFileDomains checks which processes take turns over files mapped
+// shared: those mapping the same file, a reader of it with them, a
+// forked child with its parent; not those mapping other files.
+func TestFileDomains(t *testing.T) {
+	r := newRecording(Options{})
+	proc := func(pid int) *task {
+		tk := &task{Proc: &tracee.Proc{Pid: pid}, tgid: pid, dom: r.newDomain()}
+		r.tasks[pid] = tk
+		return tk
+	}
+	counters, other := [2]uint64{1, 100}, [2]uint64{1, 200}
+	a, b, c, reader := proc(10), proc(20), proc(30), proc(40)
+	r.joinFile(a, counters)
+	r.joinFile(c, other)
+	if a.dom == c.dom {
+		t.Fatal("processes mapping different files take turns")
+	}
+	r.joinFile(b, counters)
+	if a.dom != b.dom {
+		t.Fatal("processes mapping one file run side by side")
+	}
+	if d := r.fileDomains[counters]; d != a.dom {
+		t.Fatal("the file's domain is not its mappers'")
+	}
+	// A process mapping both files joins both groups into one.
+	r.joinFile(c, counters)
+	if c.dom != a.dom || r.fileDomains[other] != a.dom {
+		t.Fatal("a process mapping two files did not join their domains")
+	}
+	if r.fileDomains[[2]uint64{1, 300}] != nil {
+		t.Fatal("a file nobody mapped has a domain")
+	}
+	if reader.dom == a.dom {
+		t.Fatal("a process that maps nothing shared takes turns with the mappers")
+	}
+	if !a.dom.shares || reader.dom.shares {
+		t.Fatal("shares is wrong")
+	}
+	child := &task{Proc: &tracee.Proc{Pid: 11}, tgid: 11}
+	if err := r.forkDomain(a, child); err != nil || child.dom != a.dom {
+		t.Fatalf("a forked child of a mapper has its own domain (%v)", err)
+	}
+}

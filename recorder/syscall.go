@@ -230,20 +230,34 @@ func takesTraps(nr uint64, regs *unix.PtraceRegs) bool {
 func (r *recording) checkSharedMap(t *task, regs unix.PtraceRegs) {
 	const mapShared, mapAnon = 0x01, 0x20
 	const protWrite = 0x2
-	if regs.R10&mapShared != 0 && regs.R10&mapAnon == 0 && regs.Rdx&protWrite != 0 {
-		// Another recorded process may map the file too: their threads
-		// take turns (forkDomain does the same for anonymous memory).
-		r.joinShared(t)
-		// Once per file: every go command and tool maps its telemetry
-		// counters so.
-		name, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", t.Pid, int32(regs.R8)))
-		if err != nil {
-			name = fmt.Sprintf("a file (fd %d)", int32(regs.R8))
+	if regs.R10&mapShared == 0 || regs.R10&mapAnon != 0 {
+		return
+	}
+	// Another recorded process may map the file too: their threads take
+	// turns (forkDomain does the same for anonymous memory). A reader
+	// joins the writers, if any.
+	fd := fmt.Sprintf("/proc/%d/fd/%d", t.Pid, int32(regs.R8))
+	var st unix.Stat_t
+	if unix.Stat(fd, &st) != nil {
+		return // the call fails
+	}
+	file := [2]uint64{st.Dev, st.Ino}
+	if regs.Rdx&protWrite == 0 {
+		if d := r.fileDomains[file]; d != nil {
+			r.merge(t, d)
 		}
-		if !r.warnedShared[name] {
-			r.warnedShared[name] = true
-			r.warn(fmt.Sprintf("the program maps %s shared and writable: writes to it by processes outside the recording are not recorded", name))
-		}
+		return
+	}
+	r.joinFile(t, file)
+	// Once per file: every go command and tool maps its telemetry
+	// counters so.
+	name, err := os.Readlink(fd)
+	if err != nil {
+		name = fmt.Sprintf("a file (fd %d)", int32(regs.R8))
+	}
+	if !r.warnedShared[name] {
+		r.warnedShared[name] = true
+		r.warn(fmt.Sprintf("the program maps %s shared and writable: writes to it by processes outside the recording are not recorded", name))
 	}
 }
 
