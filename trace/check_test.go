@@ -92,7 +92,7 @@ func TestCheckDamage(t *testing.T) {
 			edit(t, events(dir), func(d []byte) []byte { return d[:len(streamMagic)+7] })
 		}, events, "truncated chunk header"},
 		{"flipped bit", func(t *testing.T, dir string) {
-			edit(t, events(dir), func(d []byte) []byte { d[len(d)/2] ^= 0x08; return d })
+			edit(t, events(dir), func(d []byte) []byte { d[len(streamMagic)+chunkHdrSize+10] ^= 0x08; return d })
 		}, events, "checksum mismatch"},
 		{"bad stream magic", func(t *testing.T, dir string) {
 			edit(t, events(dir), func(d []byte) []byte { d[0] = 'X'; return d })

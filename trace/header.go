@@ -20,8 +20,9 @@ import (
 // processes of a recording run side by side, each pinned to one.
 // Version 9 lets private file mappings, rseq and set_tid_address go
 // through the syscall buffer: a buffered mmap's record names the copy of
-// its file.
-const FormatVersion = 9
+// its file. Version 10 compresses a chunk with S2 instead of zstd when
+// the recorder is behind (its own chunk magic).
+const FormatVersion = 10
 
 // oldestReadable is the oldest format version this package still reads:
 // version 3 lacks only the enter frame's memory writes, version 4

@@ -2,11 +2,14 @@ package trace
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -271,5 +274,47 @@ func TestTellSeek(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(f, all[i]) || r.Next != int64(i+1) {
 			t.Fatalf("after seeking to frame %d: have %v (%v), next %d", i, f, err, r.Next)
 		}
+	}
+}
+
+// TestStreamCodecs reads a stream whose chunks alternate between zstd
+// and S2 (the writer's choice when it is behind), and finds an S2 chunk
+// whose length is wrong.
+func TestStreamCodecs(t *testing.T) {
+	var buf bytes.Buffer
+	sw, err := NewStreamWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	for i := range 6 {
+		b := bytes.Repeat([]byte(fmt.Sprintf("chunk %d ", i)), 5000+i)
+		want = append(want, b...)
+		sw.writeChunk(b, i%2 == 1)
+	}
+	sw.Close()
+	data := buf.Bytes()
+	s2Chunks := bytes.Count(data, binary.LittleEndian.AppendUint32(nil, chunkMagicS2))
+	if s2Chunks != 3 {
+		t.Fatalf("%d S2 chunks, want 3", s2Chunks)
+	}
+	sr, err := NewStreamReader(bytes.NewReader(data), "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	have, err := io.ReadAll(sr)
+	if err != nil || !bytes.Equal(have, want) {
+		t.Fatalf("read %d bytes (want %d): %v", len(have), len(want), err)
+	}
+
+	// An S2 chunk that claims one byte more than it holds.
+	at := bytes.Index(data, binary.LittleEndian.AppendUint32(nil, chunkMagicS2))
+	bad := bytes.Clone(data)
+	binary.LittleEndian.PutUint32(bad[at+4:], binary.LittleEndian.Uint32(bad[at+4:])+1)
+	sr, _ = NewStreamReader(bytes.NewReader(bad), "events")
+	_, err = io.ReadAll(sr)
+	var fe *FormatError
+	if !errors.As(err, &fe) || !strings.Contains(fe.Msg, "does not decompress") {
+		t.Fatalf("have %v, want a chunk that does not decompress", err)
 	}
 }
