@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"rewind/preload"
 	"rewind/trace"
@@ -157,6 +160,42 @@ func TestSyscallBufferFileMaps(t *testing.T) {
 	}
 	if len(traced) != 2 {
 		t.Errorf("copies of the file: %v, want two (before and after it was written)", traced)
+	}
+	checkReplay(t, 1, dir, rec)
+}
+
+// TestSyscallBufferExecLookup checks that an execve that fails for want
+// of its file (ENOENT, ENOTDIR: a command tried along PATH) goes through
+// the buffer, that others (EACCES, one that runs) stop, and that replay
+// returns the same.
+func TestSyscallBufferExecLookup(t *testing.T) {
+	Require(t, "ptrace")
+	dir := filepath.Join(t.TempDir(), "trace")
+	rec := recordFlags(t, t.TempDir(), nil, nil, dir, []string{"-q"}, Build(t, "execpath"))
+	if rec.Code != 0 || string(rec.Stdout) != execpathOut {
+		t.Fatalf("record: %s\nwant stdout %q", rec, execpathOut)
+	}
+	buffered := map[int64]int{}
+	var traced []int64
+	eachFrame(t, dir, func(_ int, f *trace.Frame) {
+		switch {
+		case f.Kind == trace.KindSyscall && f.Nr == unix.SYS_EXECVE:
+			traced = append(traced, f.Result)
+		case f.Kind == trace.KindBuffered && len(f.Mem) == 2:
+			for _, r := range preload.Records(f.Mem[1].Data) {
+				if r.Nr == unix.SYS_EXECVE {
+					buffered[r.Ret]++
+				}
+			}
+		}
+	})
+	// The program's own two, and the child's three tries along PATH
+	// before /usr/bin (two ENOENT, one ENOTDIR).
+	if buffered[-int64(unix.ENOENT)] != 3 || buffered[-int64(unix.ENOTDIR)] != 2 || len(buffered) != 2 {
+		t.Errorf("buffered execve results: %v, want 3 ENOENT and 2 ENOTDIR", buffered)
+	}
+	if !slices.Contains(traced, -int64(unix.EACCES)) || !slices.Contains(traced, 0) {
+		t.Errorf("traced execve results: %v, want EACCES and a success", traced)
 	}
 	checkReplay(t, 1, dir, rec)
 }

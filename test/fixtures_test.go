@@ -22,6 +22,12 @@ type fixture struct {
 	wantErr []string // substrings of stderr
 }
 
+// execpathOut is what test/programs/execpath.c prints.
+const execpathOut = "execve /nonexistent-dir/prog: No such file or directory\n" +
+	"execve /etc/passwd/prog: Not a directory\n" +
+	"execve /etc/passwd: Permission denied\n" +
+	"true along PATH: exit 0\n"
+
 var stdinText = []byte("Hello, rewind!\nsecond line: 12345\n\x00\xff binary tail\n")
 
 var fixtures = []fixture{
@@ -42,6 +48,7 @@ var fixtures = []fixture{
 			"map shared: sum 8329303495508690944, after writing it 2996249033160327168\n",
 			"map private after writing: sum 2996249033160327168\n",
 			"mremap grown filled: sum 11479575347382648832\n", "done\n"}},
+	{name: "execpath", prog: "execpath", det: true, want: []string{execpathOut}},
 	{name: "segv", prog: "segv", det: true,
 		want: []string{"fault 1: si_addr=0x10 si_code=1\n", "fault 2: si_addr=0xdead000 si_code=1\n",
 			"fault 3: si_addr=page+0x18 si_code=2\n", "survived 3 faults\n"}},

@@ -38,6 +38,8 @@
 #define EEXIST 17
 #define EINTR 4
 #define ENOSYS 38
+#define ENOENT 2
+#define ENOTDIR 20
 
 #define HIDDEN __attribute__((visibility("hidden")))
 
@@ -444,6 +446,12 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 	// process.
 	case __NR_set_robust_list:
 	case __NR_set_tid_address:
+	// A spawned child's (make's, through posix_spawn): replay returns the
+	// recorded result, as it does for the call traced.
+	case __NR_setresuid:
+	case __NR_setresgid:
+	// Only an execve of a file that is not there (exec_lookup).
+	case __NR_execve:
 	case __NR_rseq: // refused, as rewind refuses it (disabled)
 	case __NR_eventfd2:
 	case __NR_epoll_create1:
@@ -664,6 +672,28 @@ static long diverged(long nr, long want, long ret, long want_ret) {
 	return 1;
 }
 
+// exec_lookup handles an execve (arguments a) in the buffer when the
+// kernel would fail it for want of its file: a command looked up along
+// PATH is tried where it is not first (gcc's "as": three times in every
+// compiler driver), and each failure would cost two stops. faccessat
+// walks the path as execve does, so its ENOENT or ENOTDIR is execve's;
+// any other outcome makes the call traced, as an execve that runs.
+static long exec_lookup(struct hdr *h, const long *a, long *ret) {
+	if (h->used + 2 * sizeof(struct rec) > h->cap)
+		return marker(h);
+	long r = page_call(RW_REGION + RW_UNTRACED_OFF, __NR_faccessat, -100 /* AT_FDCWD */, a[0], 0 /* F_OK */, 0, 0, 0);
+	if (r != -ENOENT && r != -ENOTDIR)
+		return marker(h);
+	struct rec *rec = (struct rec *)((char *)h + RW_RECORDS_OFF + h->used);
+	rec->nr = __NR_execve;
+	rec->len = 0;
+	rec->ret = r;
+	asm volatile("" ::: "memory");
+	h->used += sizeof *rec;
+	*ret = r;
+	return 0;
+}
+
 // rw_handle runs (or replays) the syscall in regs (rax, rdi, rsi, rdx,
 // r10, r8, r9): it returns 0 with the result in regs[0], or 1 when the
 // call must be made traced instead.
@@ -679,6 +709,8 @@ HIDDEN long rw_handle(long *regs) {
 	if (h->mode == RW_MODE_RECORD) {
 		if (h->want_stop || h->used + 2 * sizeof(struct rec) + align8(bound) > h->cap)
 			return marker(h);
+		if (nr == __NR_execve)
+			return exec_lookup(h, a, &regs[0]);
 		uint64_t key[5];
 		int fmap = file_map(nr, a);
 		if (fmap && (!file_key(a[4], key) || !known(h, key, a[2])))
