@@ -61,6 +61,11 @@ const (
 	hdrCap      = 24
 	HeaderSize  = 32
 	RecordSize  = 16 // a record's head: nr, len, ret
+	// FileMapsOff: the number of file mmaps among the records (u64),
+	// whose data the recorder rewrites (a slot holds tens of thousands
+	// of records, which it need not read when there are none).
+	FileMapsOff = 32
+	FileMapsEnd = FileMapsOff + 8
 )
 
 // Header is a slot's header.
@@ -89,6 +94,12 @@ func DecodeHeader(b []byte) Header {
 		Used: le.Uint64(b[hdrUsed:]), Cursor: le.Uint64(b[hdrCursor:]), Cap: le.Uint64(b[hdrCap:])}
 }
 
+// DecodeFileMaps reads the number of file mmaps at FileMapsOff of b
+// (FileMapsEnd bytes of a slot).
+func DecodeFileMaps(b []byte) uint64 {
+	return binary.LittleEndian.Uint64(b[FileMapsOff:])
+}
+
 // Executes tells whether replay makes buffered calls numbered nr again
 // (csrc/preload.c's executes; TestBufferedCallsAreEmulated checks they
 // agree): the replayer lets them run.
@@ -115,14 +126,6 @@ func Records(b []byte) []Record {
 	var rs []Record
 	EachRecord(b, func(r Record) { rs = append(rs, r) })
 	return rs
-}
-
-// CountRecords counts the records in b without keeping them: a full slot
-// holds tens of thousands.
-func CountRecords(b []byte) int {
-	n := 0
-	EachRecord(b, func(Record) { n++ })
-	return n
 }
 
 // AnyExecuted tells whether the records in b hold a call replay makes

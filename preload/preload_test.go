@@ -24,7 +24,7 @@ func TestLayout(t *testing.T) {
 	}
 	want := map[string]uint64{
 		"RW_REGION": Region, "RW_UNTRACED_OFF": UntracedOff, "RW_TRACED_OFF": TracedOff, "RW_EXEC_OFF": ExecOff, "RW_TRAP_OFF": TrapOff, "RW_CALL_OFF": CallOff,
-		"RW_SLOT_SIZE": SlotSize, "RW_MAX_SLOTS": MaxSlots, "RW_RECORDS_OFF": RecordsOff,
+		"RW_SLOT_SIZE": SlotSize, "RW_MAX_SLOTS": MaxSlots, "RW_RECORDS_OFF": RecordsOff, "RW_FILE_MAPS_OFF": FileMapsOff,
 		"RW_PROGRAM": startProgram, "RW_TRAP_TSC": startTrapTSC, "RW_TRAP_CPUID": startTrapCPUID, "RW_TRAPS_SET": startTrapsSet,
 		"RW_KNOWN_OFF": KnownOff, "RW_KNOWN_MAX": KnownMax, "RW_KNOWN_PATCHED": knownPatched, "RW_FILE_MAP_DATA": FileMapData,
 		"RW_SYS_REGISTER": SysRegister, "RW_SYS_DIVERGED": SysDiverged, "RW_ABORT": Abort,
@@ -142,11 +142,8 @@ func TestRecords(t *testing.T) {
 	if len(rs) != 2 || rs[0].Nr != 0 || rs[0].Ret != 3 || string(rs[0].Data) != "abc" || rs[1].Nr != MarkerTraced {
 		t.Fatalf("Records = %+v", rs)
 	}
-	if n := CountRecords(b); n != 2 {
-		t.Errorf("CountRecords = %d, want 2", n)
-	}
-	if n := CountRecords(b[:30]); n != 1 { // the second record cut short
-		t.Errorf("CountRecords of a cut slot = %d, want 1", n)
+	if rs := Records(b[:30]); len(rs) != 1 { // the second record cut short
+		t.Errorf("Records of a cut slot: %d, want 1", len(rs))
 	}
 	h := Header{Mode: ModeReplay, Used: 40, Cap: 99}
 	if DecodeHeader(h.Encode()) != h {

@@ -69,7 +69,7 @@ func (r *recording) registerSlot(t *task, e *unix.PtraceRegs) (int64, error) {
 	}
 	t.buf.slot, t.buf.text = slot, [2]uint64{e.Rdx, e.R10}
 	hdr := preload.Header{Mode: preload.ModeRecord, Cap: preload.SlotSize - preload.RecordsOff}
-	if err := t.WriteMem(slot, hdr.Encode()); err != nil {
+	if err := t.WriteMem(slot, emptied(hdr)); err != nil {
 		return 0, fmt.Errorf("the syscall buffer: %w", err)
 	}
 	t.buf.known = 0
@@ -142,7 +142,7 @@ func (r *recording) flush(t *task, pc uint64) error {
 	if slot == 0 || t.inLibrary(pc) {
 		return nil
 	}
-	raw := make([]byte, preload.HeaderSize)
+	raw := make([]byte, preload.FileMapsEnd)
 	if err := t.ReadMem(slot, raw); err != nil {
 		return fmt.Errorf("reading the syscall buffer: %w", err)
 	}
@@ -162,18 +162,25 @@ func (r *recording) flush(t *task, pc uint64) error {
 		if err := t.ReadMem(slot+preload.RecordsOff, data); err != nil {
 			return fmt.Errorf("reading the syscall buffer: %w", err)
 		}
-		if err := r.nameFileMaps(t, data); err != nil {
-			return err
+		if preload.DecodeFileMaps(raw) > 0 {
+			if err := r.nameFileMaps(t, data); err != nil {
+				return err
+			}
 		}
 		replay := preload.Header{Mode: preload.ModeReplay, Used: h.Used, Cap: h.Cap}
 		if err := r.write(&trace.Frame{Kind: trace.KindBuffered, Tid: int32(t.Pid), Mem: []trace.MemWrite{
 			{Addr: slot, Data: replay.Encode()}, {Addr: slot + preload.RecordsOff, Data: data}}}); err != nil {
 			return err
 		}
-		r.buffered += int64(preload.CountRecords(data))
 	}
 	h.Used, h.WantStop = 0, wantStop
-	return t.WriteMem(slot, h.Encode())
+	return t.WriteMem(slot, emptied(h))
+}
+
+// emptied returns the bytes of a slot's header h and its count of file
+// mmaps, zero.
+func emptied(h preload.Header) []byte {
+	return append(h.Encode(), make([]byte, preload.FileMapsEnd-preload.HeaderSize)...)
 }
 
 // freeSlot marks the slot of thread t, which ended, free for a later

@@ -60,8 +60,6 @@ type Result struct {
 	// Preemptions counts threads stopped between syscalls (soft mode:
 	// each is found again by its fingerprint at replay).
 	Preemptions int
-	// Buffered counts the calls made through the syscall buffer.
-	Buffered int64
 }
 
 // UnsupportedError means the program did something rewind cannot record
@@ -159,7 +157,7 @@ func record(opts Options) (Result, error) {
 		w.Close(false)
 		return res, err
 	}
-	res.Frames, res.Preemptions, res.Buffered = w.Frames, r.preemptions, r.buffered
+	res.Frames, res.Preemptions = w.Frames, r.preemptions
 	return res, w.Close(true)
 }
 

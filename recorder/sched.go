@@ -59,7 +59,6 @@ type recording struct {
 	// programFilters: a program installed a seccomp filter of its own
 	// (seccomp.go), so seccomp stops may be its denials.
 	programFilters bool
-	buffered       int64                    // calls made through the syscall buffer
 	lastRun        map[int]int              // process → its thread resumed last
 	exitMarks      map[int][]trace.MemWrite // process → its robust futex marks, from its exit_group
 	rng            *rand.Rand

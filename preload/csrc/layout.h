@@ -12,6 +12,7 @@
 #define RW_MAX_SLOTS 1024
 #define RW_STACK_TOP 0x11000             // rw_handle's stack: below this offset
 #define RW_RECORDS_OFF 0x11000           // the records
+#define RW_FILE_MAPS_OFF 32              // recording: file mmaps among the records (u64)
 #define RW_KNOWN_OFF 0x1000              // recording: files rewind has copied (u64 count, then entries)
 #define RW_KNOWN_MAX 256                 // entries: st_dev, st_ino, st_size, st_mtime, st_mtime_nsec, flags
 #define RW_KNOWN_PATCHED 1               // entry flag: its executable mappings stop (rewind patches libc's code)

@@ -49,6 +49,9 @@ struct hdr {
 	uint64_t used;      // bytes of records: committed (record), loaded (replay)
 	uint64_t cursor;    // replay: bytes consumed
 	uint64_t cap;       // bytes available for records
+	// Recording: file mmaps among the records (RW_FILE_MAPS_OFF), whose
+	// data rewind rewrites; it need not read the records when none.
+	uint64_t file_maps;
 };
 
 struct rec {
@@ -56,6 +59,8 @@ struct rec {
 	uint32_t len; // bytes of output data that follow
 	int64_t ret;
 };
+
+_Static_assert(offsetof(struct hdr, file_maps) == RW_FILE_MAPS_OFF, "layout.h's RW_FILE_MAPS_OFF");
 
 static int rw_next_slot;
 static uintptr_t rw_text_start, rw_text_end;
@@ -736,6 +741,7 @@ HIDDEN long rw_handle(long *regs) {
 		r->ret = ret;
 		asm volatile("" ::: "memory");
 		h->used += sizeof *r + align8(len);
+		h->file_maps += fmap;
 		regs[0] = ret;
 		return 0;
 	}
