@@ -29,6 +29,7 @@ const (
 	SysDiverged  = 0x525702 // (nr, recorded nr, result, recorded result)
 	Abort        = 0x5257   // -Abort: the result of an interrupted untraced call
 	MarkerTraced = 0xffffffff
+	RecRDTSC     = 0x525710 // a record of an rdtsc of the dynamic linker (patched): its value
 	ModeRecord   = 1
 	ModeReplay   = 2
 	ModeFree     = 3 // the slot's thread ended: a later thread may take it
@@ -38,6 +39,11 @@ const (
 	startTrapTSC   = 2 // make rdtsc and rdtscp fault
 	startTrapCPUID = 4 // make CPUID fault
 	startTrapsSet  = 8 // returned: the traps asked for are set
+	// startV10: the trace is of format 10 on, whose library buffers
+	// failed execve, setresuid/gid and arch_prctl(ARCH_SET_FS) and
+	// patches the dynamic linker's rdtsc and syscalls whose number is set
+	// a few instructions before: replay of an older trace must not.
+	startV10 = 16
 
 	// RegionEnd bounds the code page and every slot: memory digests leave
 	// it out, since the buffers differ between recording and replay.
@@ -105,7 +111,8 @@ func DecodeFileMaps(b []byte) uint64 {
 // agree): the replayer lets them run.
 func Executes(nr uint32) bool {
 	switch nr {
-	case unix.SYS_RT_SIGACTION, unix.SYS_MMAP, unix.SYS_MUNMAP, unix.SYS_MPROTECT, unix.SYS_MADVISE, unix.SYS_BRK, unix.SYS_SET_TID_ADDRESS:
+	case unix.SYS_RT_SIGACTION, unix.SYS_MMAP, unix.SYS_MUNMAP, unix.SYS_MPROTECT, unix.SYS_MADVISE, unix.SYS_BRK, unix.SYS_SET_TID_ADDRESS,
+		unix.SYS_ARCH_PRCTL:
 		return true
 	}
 	return false

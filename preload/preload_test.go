@@ -25,7 +25,7 @@ func TestLayout(t *testing.T) {
 	want := map[string]uint64{
 		"RW_REGION": Region, "RW_UNTRACED_OFF": UntracedOff, "RW_TRACED_OFF": TracedOff, "RW_EXEC_OFF": ExecOff, "RW_TRAP_OFF": TrapOff, "RW_CALL_OFF": CallOff,
 		"RW_SLOT_SIZE": SlotSize, "RW_MAX_SLOTS": MaxSlots, "RW_RECORDS_OFF": RecordsOff, "RW_FILE_MAPS_OFF": FileMapsOff,
-		"RW_PROGRAM": startProgram, "RW_TRAP_TSC": startTrapTSC, "RW_TRAP_CPUID": startTrapCPUID, "RW_TRAPS_SET": startTrapsSet,
+		"RW_PROGRAM": startProgram, "RW_TRAP_TSC": startTrapTSC, "RW_TRAP_CPUID": startTrapCPUID, "RW_TRAPS_SET": startTrapsSet, "RW_V10": startV10, "RW_REC_RDTSC": RecRDTSC,
 		"RW_KNOWN_OFF": KnownOff, "RW_KNOWN_MAX": KnownMax, "RW_KNOWN_PATCHED": knownPatched, "RW_FILE_MAP_DATA": FileMapData,
 		"RW_SYS_REGISTER": SysRegister, "RW_SYS_DIVERGED": SysDiverged, "RW_ABORT": Abort,
 		"RW_MARKER_TRACED": MarkerTraced, "RW_MODE_RECORD": ModeRecord, "RW_MODE_REPLAY": ModeReplay, "RW_MODE_FREE": ModeFree,

@@ -43,6 +43,7 @@ type staticImage struct {
 	start   uint64 // rw_static_start
 	patch   uint64 // rw_static_patch
 	noSlot  uint64 // rw_noslot
+	ret     uint64 // rw_return
 	content []byte
 }
 
@@ -70,9 +71,11 @@ var static = sync.OnceValues(func() (*staticImage, error) {
 			img.patch = StaticBase + s.Value
 		case "rw_noslot":
 			img.noSlot = StaticBase + s.Value
+		case "rw_return":
+			img.ret = StaticBase + s.Value
 		}
 	}
-	if img.start == 0 || img.patch == 0 || img.noSlot == 0 || img.size == 0 || StaticBase+img.size > Slots {
+	if img.start == 0 || img.patch == 0 || img.noSlot == 0 || img.ret == 0 || img.size == 0 || StaticBase+img.size > Slots {
 		return nil, fmt.Errorf("the static syscall buffer library lacks its entry or does not fit (%#x bytes)", img.size)
 	}
 	return img, nil
@@ -89,7 +92,8 @@ var static = sync.OnceValues(func() (*staticImage, error) {
 // thread's %gs base after it, which points at its slot; the thread's
 // other registers are to be put back. Recording and replay run it alike,
 // before the exec's frame, which the debugger sees as the program's start.
-func Start(p Process, regs unix.PtraceRegs, text [2]uint64, program, cpuid bool, register func(*unix.PtraceRegs) (int64, error)) (uint64, error) {
+// v10 is set for recordings of format 10 on (startV10).
+func Start(p Process, regs unix.PtraceRegs, text [2]uint64, program, cpuid, v10 bool, register func(*unix.PtraceRegs) (int64, error)) (uint64, error) {
 	img, err := static()
 	if err != nil {
 		return 0, err
@@ -117,6 +121,9 @@ func Start(p Process, regs unix.PtraceRegs, text [2]uint64, program, cpuid bool,
 	if cpuid {
 		run.R15 |= startTrapCPUID
 	}
+	if v10 {
+		run.R15 |= startV10
+	}
 	after, err := p.RunCode(run, Region+TrapOff, Region+CallOff, func(e *unix.PtraceRegs) (int64, error) {
 		if e.Rax != SysRegister {
 			return 0, fmt.Errorf("the syscall buffer's set-up made an unknown call %#x", e.Rax)
@@ -130,6 +137,17 @@ func Start(p Process, regs unix.PtraceRegs, text [2]uint64, program, cpuid bool,
 		return 0, errors.New("setting up the syscall buffer: rdtsc (or CPUID) could not be made to fault")
 	}
 	return after.Gs_base, nil
+}
+
+// ReturnAddr is where a program leaves the library after each call it
+// made through it (rw_return), once per call; 0 if the library is not
+// usable.
+func ReturnAddr() uint64 {
+	img, err := static()
+	if err != nil {
+		return 0
+	}
+	return img.ret
 }
 
 // IsLibcText tells whether an mmap of m (nil: anonymous) with protection

@@ -90,7 +90,7 @@ func (r *recording) startBuffer(t *task, regs *unix.PtraceRegs, maps []tracee.Ma
 	// or not rewind's (it runs in a container): the library then installs
 	// none, and every call stops in ptrace as without a filter.
 	unfiltered := !t.buf.filtered && !tracee.SeccompFiltered(t.Pid)
-	gs, err := preload.Start(t.Proc, *regs, [2]uint64{text.Start, text.End}, text.Path == exe, r.cpuidTrap, func(e *unix.PtraceRegs) (int64, error) {
+	gs, err := preload.Start(t.Proc, *regs, [2]uint64{text.Start, text.End}, text.Path == exe, r.cpuidTrap, true, func(e *unix.PtraceRegs) (int64, error) {
 		return r.registerSlot(t, e)
 	})
 	if err != nil {

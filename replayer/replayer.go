@@ -345,7 +345,7 @@ func (s *Session) startBuffer(f *trace.Frame) error {
 		return err
 	}
 	program := text.Path == exe // a static program
-	_, err = preload.Start(s.t, regs, [2]uint64{text.Start, text.End}, program, s.r.Header.CPUIDTrapped, func(e *unix.PtraceRegs) (int64, error) {
+	_, err = preload.Start(s.t, regs, [2]uint64{text.Start, text.End}, program, s.r.Header.CPUIDTrapped, s.r.Header.FormatVersion >= 10, func(e *unix.PtraceRegs) (int64, error) {
 		hdr := preload.Header{Mode: preload.ModeReplay, Cap: preload.SlotSize - preload.RecordsOff}
 		return 1, s.t.WriteMem(e.Rdi, hdr.Encode())
 	})

@@ -481,12 +481,13 @@ func (s *Session) ReverseStep() (Stopped, error) {
 	// back) or from the frame's boundary, and step forward to p.
 	start := m
 	switch {
-	case m.End:
-		start = Mark{Frame: m.Frame}
+	case m.End, m.Hit == 1:
+		cursor, _ := s.bufferCursor()
+		if start, err = s.lastReturnBefore(Mark{Frame: m.Frame}, cursor); err != nil {
+			return Stopped{}, err
+		}
 	case m.Hit > 1:
 		start.Hit--
-	case m.Hit == 1:
-		start = Mark{Frame: m.Frame}
 	default: // at a boundary: the instruction before it is in the previous frame
 		// A buffered frame only loads the syscall buffer (StepInsn loads
 		// it before it steps): no instruction runs across it.
@@ -600,6 +601,56 @@ func (s *Session) lastSyscallInsn(frame int64) (Mark, bool, error) {
 		return Mark{Frame: frame}, false, nil
 	}
 	return Mark{Frame: frame, Addr: addr, Hit: hits}, false, nil
+}
+
+// lastReturnBefore returns where, after boundary, the current thread
+// last left the syscall buffer's library (preload.ReturnAddr) before a
+// point where its buffer's cursor is cursor: the first arrival there
+// with that cursor. Stepping to the point from there, not from the
+// boundary, runs only the instructions since its last buffered call (the
+// dynamic linker runs a million between the mapping of libc and main,
+// with a dozen buffered calls and rdtsc). It returns boundary when there
+// is no such arrival.
+func (s *Session) lastReturnBefore(boundary Mark, cursor int64) (Mark, error) {
+	ret := preload.ReturnAddr()
+	if ret == 0 || cursor <= 0 || s.olderLibrary() {
+		return boundary, nil
+	}
+	if err := s.GoTo(boundary); err != nil {
+		return boundary, err
+	}
+	s.armOnly(map[uint64]bool{ret: true})
+	defer s.armOnly(nil)
+	for hit := 1; ; hit++ {
+		arrived, err := s.nextArrival()
+		if err != nil || !arrived {
+			return boundary, err
+		}
+		switch c, _ := s.bufferCursor(); {
+		case c == cursor:
+			return Mark{Frame: boundary.Frame, Addr: ret, Hit: hit}, nil
+		case c > cursor || c < 0:
+			return boundary, nil
+		}
+	}
+}
+
+// bufferCursor returns how far the current thread has read its syscall
+// buffer's records since they were loaded, or -1 when it has no buffer.
+func (s *Session) bufferCursor() (int64, error) {
+	regs, err := s.t.Regs()
+	if err != nil || !preload.InRegion(regs.Gs_base) {
+		return -1, err
+	}
+	raw := make([]byte, preload.HeaderSize)
+	if err := s.t.ReadMem(regs.Gs_base, raw); err != nil {
+		return -1, nil
+	}
+	h := preload.DecodeHeader(raw)
+	if h.Mode != preload.ModeReplay {
+		return -1, nil
+	}
+	return int64(h.Cursor), nil
 }
 
 // stepsTo counts the instructions from mark start to p.

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"rewind/arch"
 	"rewind/preload"
 	"rewind/trace"
 )
@@ -196,6 +197,46 @@ func TestSyscallBufferExecLookup(t *testing.T) {
 	}
 	if !slices.Contains(traced, -int64(unix.EACCES)) || !slices.Contains(traced, 0) {
 		t.Errorf("traced execve results: %v, want EACCES and a success", traced)
+	}
+	checkReplay(t, 1, dir, rec)
+}
+
+// TestSyscallBufferDynamicLinker checks that the dynamic linker's start
+// stops the program no more than its mmaps need: its rdtsc (timing its
+// own work, eight in each process here), set_robust_list and
+// arch_prctl(ARCH_SET_FS), patched (the last two with instructions
+// between the number's mov and the syscall), go through the buffer, and
+// replay returns the same.
+func TestSyscallBufferDynamicLinker(t *testing.T) {
+	Require(t, "ptrace")
+	dir := filepath.Join(t.TempDir(), "trace")
+	rec := recordFlags(t, t.TempDir(), nil, nil, dir, []string{"-q"}, "/bin/true")
+	if rec.Code != 0 {
+		t.Fatalf("record: %s", rec)
+	}
+	insns, tscs := 0, 0
+	traced := map[string]int{}
+	eachFrame(t, dir, func(_ int, f *trace.Frame) {
+		switch f.Kind {
+		case trace.KindInsn:
+			insns++
+		case trace.KindSyscall:
+			traced[arch.SyscallName(f.Nr)]++
+		case trace.KindBuffered:
+			if len(f.Mem) == 2 {
+				for _, r := range preload.Records(f.Mem[1].Data) {
+					if r.Nr == preload.RecRDTSC {
+						tscs++
+					}
+				}
+			}
+		}
+	})
+	if insns != 0 || tscs == 0 {
+		t.Errorf("%d rdtsc trapped, %d through the buffer: want none trapped", insns, tscs)
+	}
+	if traced["set_robust_list"]+traced["arch_prctl"] != 0 {
+		t.Errorf("traced calls: %v, want no set_robust_list or arch_prctl", traced)
 	}
 	checkReplay(t, 1, dir, rec)
 }

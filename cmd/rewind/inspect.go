@@ -166,6 +166,10 @@ func dumpBuffered(out io.Writer, f *trace.Frame) {
 			fmt.Fprint(out, "\n         then a traced call")
 			continue
 		}
+		if r.Nr == preload.RecRDTSC {
+			fmt.Fprintf(out, "\n         rdtsc = %#x", uint64(r.Ret))
+			continue
+		}
 		fmt.Fprintf(out, "\n         %s = %s", arch.SyscallName(uint64(r.Nr)), result(r.Ret))
 		if preload.IsFileMap(r) {
 			fmt.Fprintf(out, " maps the copy %s", preload.FileMapName(r.Data))

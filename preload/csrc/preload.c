@@ -63,6 +63,9 @@ struct rec {
 _Static_assert(offsetof(struct hdr, file_maps) == RW_FILE_MAPS_OFF, "layout.h's RW_FILE_MAPS_OFF");
 
 static int rw_next_slot;
+// rw_v10: the recording is of format 10 on (RW_V10): replay of an older
+// one must buffer and patch no more than its recorder's library did.
+static int rw_v10;
 static uintptr_t rw_text_start, rw_text_end;
 // For a thread that has no slot: rw_handle then only says "traced".
 static char rw_spare_stack[4096] __attribute__((aligned(16)));
@@ -236,6 +239,7 @@ static int executes(long nr) {
 	case __NR_madvise:
 	case __NR_brk:
 	case __NR_set_tid_address: // its result, the thread id, is the recorded one
+	case __NR_arch_prctl:      // ARCH_SET_FS alone (classify)
 		return 1;
 	}
 	return 0;
@@ -452,11 +456,15 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 	case __NR_set_robust_list:
 	case __NR_set_tid_address:
 	// A spawned child's (make's, through posix_spawn): replay returns the
-	// recorded result, as it does for the call traced.
+	// recorded result, as it does for the call traced. Only an execve of
+	// a file that is not there (exec_lookup).
 	case __NR_setresuid:
 	case __NR_setresgid:
-	// Only an execve of a file that is not there (exec_lookup).
 	case __NR_execve:
+		return rw_v10;
+	// The dynamic linker's setting of the thread pointer: replay makes it.
+	case __NR_arch_prctl:
+		return rw_v10 && ARGS_OK(a[0] == 0x1002 /* ARCH_SET_FS */);
 	case __NR_rseq: // refused, as rewind refuses it (disabled)
 	case __NR_eventfd2:
 	case __NR_epoll_create1:
@@ -783,11 +791,108 @@ HIDDEN long rw_handle(long *regs) {
 	return 1;
 }
 
-// ---- patching libc ----
-
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define LOAD_STACK "	mov %gs:" STR(RW_BLOCK_STACK) ", %rsp\n"
+
+// rw_tsc gives the value of an rdtsc the dynamic linker makes (patched:
+// write_tsc_stub) in *tsc: read with rdtsc let through for a moment and
+// recorded, or replayed. It returns 0 when the stub must run rdtsc
+// itself, which faults and rewind emulates (a full buffer, a stop
+// rewind asked for, no slot); the record says so for replay.
+HIDDEN int rw_tsc(uint64_t *tsc) {
+	struct hdr *h = (struct hdr *)this_slot();
+	if (!h)
+		return 0;
+	char *recs = (char *)h + RW_RECORDS_OFF;
+	if (h->mode == RW_MODE_RECORD) {
+		if (h->want_stop || h->used + 2 * sizeof(struct rec) > h->cap)
+			return !marker(h);
+		const long set_tsc = 26, enable = 1, fault = 2; // PR_SET_TSC, PR_TSC_*
+		if (page_call(RW_REGION + RW_UNTRACED_OFF, __NR_prctl, set_tsc, enable, 0, 0, 0, 0) != 0)
+			return !marker(h);
+		uint32_t lo, hi;
+		asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+		page_call(RW_REGION + RW_UNTRACED_OFF, __NR_prctl, set_tsc, fault, 0, 0, 0, 0);
+		struct rec *r = (struct rec *)(recs + h->used);
+		r->nr = RW_REC_RDTSC;
+		r->len = 0;
+		r->ret = (int64_t)((uint64_t)hi << 32 | lo);
+		asm volatile("" ::: "memory");
+		h->used += sizeof *r;
+		*tsc = (uint64_t)r->ret;
+		return 1;
+	}
+	if (h->mode == RW_MODE_REPLAY) {
+		if (h->cursor + sizeof(struct rec) > h->used)
+			return !diverged(RW_REC_RDTSC, -1, 0, 0);
+		struct rec *r = (struct rec *)(recs + h->cursor);
+		h->cursor += sizeof *r;
+		if (r->nr == RW_MARKER_TRACED)
+			return 0;
+		if (r->nr != RW_REC_RDTSC || r->len != 0)
+			return !diverged(RW_REC_RDTSC, r->nr, 0, 0);
+		*tsc = (uint64_t)r->ret;
+		return 1;
+	}
+	return 0;
+}
+
+// rw_return: every entry into the library from a stub leaves through
+// here (rw_entry, rw_tsc_entry), once per call. Replay going back a step
+// runs to the last time the program left the library before the point
+// (a breakpoint here), not through every instruction since the last
+// traced call.
+asm(".text\n"
+    ".globl rw_return\n"
+    ".hidden rw_return\n"
+    "rw_return:\n"
+    "	jmp *%rcx\n");
+
+// rw_tsc_entry: the rdtsc stubs enter here with rcx the address to return
+// to; it returns with ZF set and the value in edx:eax when done (rw_tsc),
+// clear when the stub must run rdtsc itself. Every other register is
+// kept, as rdtsc keeps them.
+asm(".text\n"
+    ".hidden rw_tsc_entry\n"
+    "rw_tsc_entry:\n"
+    "	mov %rsp, %rax\n"
+    LOAD_STACK
+    "	test %rsp, %rsp\n"
+    "	jz 2f\n"
+    "	push %rax\n"
+    "	push %rcx\n"
+    "	push %rsi\n"
+    "	push %rdi\n"
+    "	push %r8\n"
+    "	push %r9\n"
+    "	push %r10\n"
+    "	push %r11\n"
+    "	sub $16, %rsp\n"
+    "	mov %rsp, %rdi\n"
+    "	call rw_tsc\n"
+    "	mov (%rsp), %rdx\n"
+    "	add $16, %rsp\n"
+    "	mov %eax, %edi\n"
+    "	mov %edx, %eax\n"
+    "	shr $32, %rdx\n"
+    "	cmp $1, %edi\n"
+    "	pop %r11\n"
+    "	pop %r10\n"
+    "	pop %r9\n"
+    "	pop %r8\n"
+    "	pop %rdi\n"
+    "	pop %rsi\n"
+    "	pop %rcx\n"
+    "	pop %rsp\n"
+    "	jmp rw_return\n"
+    "2:	mov %rax, %rsp\n"
+    "	xor %eax, %eax\n"
+    "	inc %eax\n" // ZF clear
+    "	jmp rw_return\n");
+
+// ---- patching libc ----
+
 
 // The assembly entry the stubs jump to, with rcx the address to return
 // to; it returns with ZF set when the call is done (result in rax), clear
@@ -824,7 +929,7 @@ asm(".text\n"
     "	pop %rcx\n"
     "	pop %rsp\n"
     "	test %r11, %r11\n"
-    "	jmp *%rcx\n"
+    "	jmp rw_return\n"
     // The thread's first buffered call: set it up on its own stack, below
     // the red zone, then start again.
     "2:	mov %r11, %rsp\n"
@@ -874,7 +979,140 @@ static const struct pattern {
 	{0, 5, {0x3d, 0x00, 0xf0, 0xff, 0xff}},       // cmp $-4096,%eax
 };
 
-#define STUB_SIZE 48
+#define STUB_SIZE 96
+
+// insn_len returns the length of the instruction at p when it is one a
+// stub may run in its place: no branch, and no operand but a register,
+// memory (a rip-relative one, whose disp32 is at *rip, is moved with it)
+// or an immediate. 0 for any other. Enough for the dynamic linker's code
+// between a "mov $nr,%eax" and its syscall, and after its rdtsc.
+static int insn_len(const uint8_t *p, int *rip) {
+	const uint8_t *q = p;
+	int o16 = 0, rexw = 0, imm = 0;
+	*rip = -1;
+	for (; *q == 0x66 || *q == 0xf2 || *q == 0xf3; q++)
+		o16 |= *q == 0x66;
+	if ((*q & 0xf0) == 0x40)
+		rexw = *q++ & 8;
+	uint8_t op = *q++;
+	if (op >= 0xb8 && op <= 0xbf) // mov $imm,%reg
+		return (int)(q - p) + (rexw ? 8 : o16 ? 2 : 4);
+	if (op == 0x0f) {
+		switch (*q++) {
+		case 0x10: case 0x11: case 0x28: case 0x29: case 0x6c: case 0x6e: case 0x6f: case 0x7e: case 0x7f:
+		case 0xd6: case 0xaf: case 0xb6: case 0xb7: case 0xbe: case 0xbf:
+			break;
+		default:
+			return 0;
+		}
+	} else {
+		switch (op) {
+		case 0x01: case 0x03: case 0x09: case 0x0b: case 0x21: case 0x23: case 0x29: case 0x2b:
+		case 0x31: case 0x33: case 0x39: case 0x3b: case 0x85: case 0x88: case 0x89: case 0x8a:
+		case 0x8b: case 0x8d:
+			break;
+		case 0x80: case 0x83: case 0xc0: case 0xc1:
+			imm = 1;
+			break;
+		case 0xc6:
+			imm = 1;
+			if ((*q >> 3) & 7) // mov alone
+				return 0;
+			break;
+		case 0x81: case 0xc7:
+			imm = o16 ? 2 : 4;
+			if (op == 0xc7 && ((*q >> 3) & 7))
+				return 0;
+			break;
+		default:
+			return 0;
+		}
+	}
+	uint8_t m = *q++;
+	int mod = m >> 6, rm = m & 7;
+	if (mod != 3) {
+		if (rm == 4) {
+			if (mod == 0 && (*q & 7) == 5)
+				q += 4;
+			q++;
+		} else if (mod == 0 && rm == 5) {
+			*rip = (int)(q - p);
+			q += 4;
+		}
+		q += mod == 1 ? 1 : mod == 2 ? 4 : 0;
+	}
+	return (int)(q - p) + imm;
+}
+
+static void put32(uint8_t *p, int32_t v) { memcpy(p, &v, 4); }
+
+static int fits(intptr_t d) { return d >= INT32_MIN && d <= INT32_MAX; }
+
+// relocate copies the n bytes of whole instructions (insn_len) at from to
+// to, moving rip-relative operands; it returns the end at to, or 0.
+static uint8_t *relocate(uint8_t *to, const uint8_t *from, int n) {
+	for (int done = 0; done < n;) {
+		int rip, len = insn_len(from + done, &rip);
+		if (len == 0 || done + len > n)
+			return 0;
+		memcpy(to + done, from + done, len);
+		if (rip >= 0) {
+			int32_t d;
+			memcpy(&d, from + done + rip, 4);
+			intptr_t moved = (intptr_t)d + (intptr_t)(from - to);
+			if (!fits(moved))
+				return 0;
+			put32(to + done + rip, (int32_t)moved);
+		}
+		done += len;
+	}
+	return to + n;
+}
+
+// insns_span tells whether the n bytes at p are whole instructions a stub
+// may run (relocate).
+static int insns_span(const uint8_t *p, int n) {
+	int done = 0, rip;
+	while (done < n) {
+		int len = insn_len(p + done, &rip);
+		if (len == 0)
+			return 0;
+		done += len;
+	}
+	return done == n;
+}
+
+// distant_mov returns how many bytes before the syscall at p the "mov
+// $nr,%eax" naming it is, when instructions a stub may run come between
+// (the dynamic linker's set_robust_list and arch_prctl); 0 if none.
+static int distant_mov(const uint8_t *p, const uint8_t *start) {
+	for (int k = 8; k <= 24 && p - k >= start; k++)
+		if (p[-k] == 0xb8 && buffers_nr(*(const int32_t *)(p - k + 1)) && insns_span(p - k + 5, k - 5))
+			return k;
+	return 0;
+}
+
+// rdtsc_span returns how many bytes from the rdtsc at p on a jump to a
+// stub displaces (it and whole instructions after it, 5 bytes at least),
+// when it is the dynamic linker's: "shl $32,%rdx" among the next six
+// instructions, all of kinds insn_len knows (so a 0f 31 inside another
+// instruction is not taken for one); 0 if not.
+static int rdtsc_span(const uint8_t *p, const uint8_t *end) {
+	static const uint8_t shl[] = {0x48, 0xc1, 0xe2, 0x20};
+	if (p[0] != 0x0f || p[1] != 0x31 || end - p < 40)
+		return 0;
+	int n = 2, span = 0, rip, seen = 0;
+	for (int i = 0; i < 6 && !seen; i++) {
+		int len = insn_len(p + n, &rip);
+		if (len == 0)
+			break;
+		seen |= len == 4 && p[n] == shl[0] && p[n + 1] == shl[1] && p[n + 2] == shl[2] && p[n + 3] == shl[3];
+		n += len;
+		if (span == 0 && n >= 5)
+			span = n;
+	}
+	return seen ? span : 0;
+}
 
 // likely_buffered guesses, for a syscall the instruction before which
 // does not name it, whether it is one the buffer takes: "xor %eax,%eax"
@@ -918,9 +1156,13 @@ static const struct pattern *site_at(const uint8_t *p, const uint8_t *start, int
 	return 0;
 }
 
-static void put32(uint8_t *p, int32_t v) { memcpy(p, &v, 4); }
-
-static int fits(intptr_t d) { return d >= INT32_MIN && d <= INT32_MAX; }
+// put_abs_jmp writes "jmp *0(%rip)" with its 8-byte target.
+static uint8_t *put_abs_jmp(uint8_t *p, uintptr_t to) {
+	static const uint8_t jmp_abs[] = {0xff, 0x25, 0, 0, 0, 0};
+	memcpy(p, jmp_abs, sizeof jmp_abs);
+	memcpy(p + sizeof jmp_abs, &to, 8);
+	return p + sizeof jmp_abs + 8;
+}
 
 static uint8_t *put_jmp(uint8_t *p, const uint8_t *to, int *ok) {
 	intptr_t d = (intptr_t)to - (intptr_t)(p + 5);
@@ -930,27 +1172,23 @@ static uint8_t *put_jmp(uint8_t *p, const uint8_t *to, int *ok) {
 	return p + 4;
 }
 
-// write_stub writes the stub for the syscall at sc with pattern pt: it
-// runs the displaced mov, enters rw_entry, and then either goes on after
-// the syscall or makes the call traced. With the mov displaced, the traced
-// call is libc's own syscall instruction, so a thread stopped in it is
-// where debuggers expect; else the stub has its own, and runs the
-// displaced compare after it.
-static int write_stub(uint8_t *stub, uint8_t *sc, const struct pattern *pt) {
-	uint8_t *p = stub;
-	int ok = 1;
-	memcpy(p, sc - pt->pre, pt->pre); // mov $nr,%eax
-	p += pt->pre;
+// write_stub writes the stub for the syscall at sc with pattern pt, the
+// mov naming it pre bytes before it (pt->pre, or more with instructions
+// between: distant_mov): it runs the displaced instructions, enters
+// rw_entry, and then either goes on after the syscall or makes the call
+// traced. With the mov displaced, the traced call is libc's own syscall
+// instruction, so a thread stopped in it is where debuggers expect; else
+// the stub has its own, and runs the displaced compare after it.
+static int write_stub(uint8_t *stub, uint8_t *sc, const struct pattern *pt, int pre) {
+	uint8_t *p = relocate(stub, sc - pre, pre);
+	int ok = p != 0;
+	if (!ok)
+		return 0;
 	static const uint8_t lea_rcx[] = {0x48, 0x8d, 0x0d, 14, 0, 0, 0}; // lea 14(%rip),%rcx
 	memcpy(p, lea_rcx, sizeof lea_rcx);
 	p += sizeof lea_rcx;
-	static const uint8_t jmp_abs[] = {0xff, 0x25, 0, 0, 0, 0}; // jmp *0(%rip)
-	memcpy(p, jmp_abs, sizeof jmp_abs);
-	p += sizeof jmp_abs;
-	uintptr_t entry = (uintptr_t)rw_entry;
-	memcpy(p, &entry, 8);
-	p += 8;
-	if (pt->pre) {
+	p = put_abs_jmp(p, (uintptr_t)rw_entry);
+	if (pre) {
 		*p++ = 0x74; // jz: done
 		*p++ = 0x05;
 		p = put_jmp(p, sc, &ok); // traced: libc's syscall
@@ -964,6 +1202,55 @@ static int write_stub(uint8_t *stub, uint8_t *sc, const struct pattern *pt) {
 	memcpy(p, pt->post, pt->len);
 	p += pt->len;
 	put_jmp(p, sc + 2 + pt->len, &ok);
+	return ok;
+}
+
+HIDDEN void rw_tsc_entry(void);
+
+// write_tsc_stub writes the stub for the rdtsc at at, whose jump displaces
+// span bytes: it asks rw_tsc_entry for the value (recorded, or replayed),
+// keeping the status flags (lahf/seto, then add/sahf: pushf and popf
+// would keep a debugger's single-step flag) and every register but rax
+// and rdx, as rdtsc does; when that says no, it runs rdtsc itself, which
+// faults and rewind emulates (outside the library, so the buffer is
+// written before it). Then it runs the instructions displaced after the
+// rdtsc and goes on.
+static int write_tsc_stub(uint8_t *stub, uint8_t *at, int span) {
+	static const uint8_t enter[] = {
+		0x48, 0x8d, 0x64, 0x24, 0x80, // lea -128(%rsp),%rsp: past the red zone
+		0x51,                         // push %rcx
+		0x9f,                         // lahf: SF ZF AF PF CF in ah
+		0x0f, 0x90, 0xc0,             // seto %al
+		0x50,                         // push %rax
+		0x48, 0x8d, 0x0d, 14, 0, 0, 0, // lea 14(%rip),%rcx: back
+	};
+	static const uint8_t back[] = {
+		0x74, 0x11,                         // jz: done
+		0x58,                               // pop %rax: the flags
+		0x04, 0x7f,                         // add $0x7f,%al: OF
+		0x9e,                               // sahf
+		0x59,                               // pop %rcx
+		0x48, 0x8d, 0xa4, 0x24, 0x80, 0, 0, 0, // lea 128(%rsp),%rsp
+		0x0f, 0x31,                         // rdtsc: traced
+		0xeb, 0x11,                         // jmp: after
+		0x48, 0x87, 0x04, 0x24,             // done: xchg %rax,(%rsp)
+		0x04, 0x7f,                         // add $0x7f,%al
+		0x9e,                               // sahf
+		0x58,                               // pop %rax: the value's low half
+		0x59,                               // pop %rcx
+		0x48, 0x8d, 0xa4, 0x24, 0x80, 0, 0, 0, // lea 128(%rsp),%rsp
+	};
+	uint8_t *p = stub;
+	int ok = 1;
+	memcpy(p, enter, sizeof enter);
+	p += sizeof enter;
+	p = put_abs_jmp(p, (uintptr_t)rw_tsc_entry);
+	memcpy(p, back, sizeof back);
+	p += sizeof back;
+	p = relocate(p, at + 2, span - 2);
+	if (!p)
+		return 0;
+	put_jmp(p, at + span, &ok);
 	return ok;
 }
 
@@ -1008,19 +1295,45 @@ static uint8_t *find_syscall(uint8_t *p, uint8_t *end) {
 
 #define MAX_SITES 2048
 
-// patch replaces libc's syscall sites with jumps to stubs placed within
-// reach of a 32-bit jump.
-static void patch(struct range libc, int generic) {
-	static uint8_t *found[MAX_SITES];
-	static const struct pattern *kinds[MAX_SITES];
-	uint8_t *start = (uint8_t *)libc.start, *end = (uint8_t *)libc.end;
+// A site to patch: the jump goes at at, displacing the bytes to end.
+struct site {
+	uint8_t *at, *end;
+	uint8_t *sc;                 // the syscall (0: an rdtsc at at)
+	const struct pattern *pt;    // the syscall's pattern
+	int pre;                     // bytes from the mov to the syscall
+};
+
+// find_rdtsc returns the first of the dynamic linker's rdtsc (rdtsc_span)
+// from p on, before end, or 0, with its span.
+static uint8_t *find_rdtsc(uint8_t *p, uint8_t *end, int *span) {
+	for (; p + 40 <= end; p++)
+		if (p[0] == 0x0f && p[1] == 0x31 && (*span = rdtsc_span(p, end)))
+			return p;
+	return 0;
+}
+
+// patch replaces the syscall sites of text (libc's, a static program's or
+// the dynamic linker's) with jumps to stubs placed within reach of a
+// 32-bit jump. In the dynamic linker (ldso), syscalls whose mov comes a
+// few instructions before and its rdtsc are patched too.
+static void patch(struct range text, int generic, int ldso) {
+	static struct site found[MAX_SITES];
+	uint8_t *start = (uint8_t *)text.start, *end = (uint8_t *)text.end;
 	int sites = 0;
 	for (uint8_t *p = start; sites < MAX_SITES && (p = find_syscall(p, end)); p += 2) {
 		const struct pattern *pt = site_at(p, start, generic);
-		if (pt) {
-			found[sites] = p;
-			kinds[sites++] = pt;
+		int pre = pt ? pt->pre : ldso ? distant_mov(p, start) : 0;
+		if (pt || pre) {
+			pt = pt ? pt : &patterns[0];
+			found[sites++] = (struct site){p - pre, pre ? p : p + 2 + pt->len, p, pt, pre};
 		}
+	}
+	int span;
+	for (uint8_t *p = start; ldso && sites < MAX_SITES && (p = find_rdtsc(p, end, &span)); p += span) {
+		int i = sites++; // in order of address
+		for (; i > 0 && found[i - 1].at > p; i--)
+			found[i] = found[i - 1];
+		found[i] = (struct site){p, p + span, 0, 0, 0};
 	}
 	if (sites == 0)
 		return;
@@ -1028,8 +1341,8 @@ static void patch(struct range libc, int generic) {
 	uintptr_t stubs = 0;
 	// Below the text, within a 32-bit jump (a static program's text may
 	// start low: at 4 MiB for Go's).
-	uintptr_t lowest = libc.start > (1UL << 30) ? libc.start - (1UL << 30) : 1 << 20;
-	for (uintptr_t hint = (libc.start - size - (1 << 20)) & ~4095UL; libc.start > size + (2 << 20) && hint > lowest; hint -= 1 << 20) {
+	uintptr_t lowest = text.start > (1UL << 30) ? text.start - (1UL << 30) : 1 << 20;
+	for (uintptr_t hint = (text.start - size - (1 << 20)) & ~4095UL; text.start > size + (2 << 20) && hint > lowest; hint -= 1 << 20) {
 		long p = setup(__NR_mmap, hint, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 		if ((uintptr_t)p == hint) {
 			stubs = hint;
@@ -1038,25 +1351,24 @@ static void patch(struct range libc, int generic) {
 	}
 	if (!stubs)
 		return;
-	uintptr_t text = libc.start, text_len = libc.end - libc.start;
-	if (setup(__NR_mprotect, text, text_len, PROT_READ | PROT_WRITE | PROT_EXEC, 0, 0, 0) != 0)
+	uintptr_t text_len = text.end - text.start;
+	if (setup(__NR_mprotect, text.start, text_len, PROT_READ | PROT_WRITE | PROT_EXEC, 0, 0, 0) != 0)
 		return;
 	uint8_t *stub = (uint8_t *)stubs, *patched = start;
 	for (int i = 0; i < sites; i++) {
-		uint8_t *p = found[i];
-		const struct pattern *pt = kinds[i];
-		uint8_t *site = p - pt->pre, *after = pt->pre ? p : p + 2 + pt->len;
-		intptr_t to = (intptr_t)stub - (intptr_t)(site + 5);
-		if (site < patched || !fits(to) || !write_stub(stub, p, pt))
+		struct site *st = &found[i];
+		intptr_t to = (intptr_t)stub - (intptr_t)(st->at + 5);
+		if (st->at < patched || !fits(to) ||
+		    !(st->sc ? write_stub(stub, st->sc, st->pt, st->pre) : write_tsc_stub(stub, st->at, (int)(st->end - st->at))))
 			continue;
-		site[0] = 0xe9;
-		put32(site + 1, (int32_t)to);
-		for (uint8_t *q = site + 5; q < after; q++)
+		st->at[0] = 0xe9;
+		put32(st->at + 1, (int32_t)to);
+		for (uint8_t *q = st->at + 5; q < st->end; q++)
 			*q = 0xcc; // never run: the stub returns past them
 		stub += STUB_SIZE;
-		patched = after;
+		patched = st->end;
 	}
-	setup(__NR_mprotect, text, text_len, PROT_READ | PROT_EXEC, 0, 0, 0);
+	setup(__NR_mprotect, text.start, text_len, PROT_READ | PROT_EXEC, 0, 0, 0);
 	setup(__NR_mprotect, stubs, size, PROT_READ | PROT_EXEC, 0, 0, 0);
 }
 
@@ -1103,7 +1415,7 @@ static void install_filter(void) {
 
 // rw_patch patches the syscall sites of the text [start, end); generic:
 // also those whose call is not known (a static program's).
-static void rw_patch(uintptr_t start, uintptr_t end, int generic) { patch((struct range){start, end}, generic); }
+static void rw_patch(uintptr_t start, uintptr_t end, int generic) { patch((struct range){start, end}, generic, 0); }
 
 // rewind loads this library at RW_STATIC_BASE into every program it
 // starts, just after exec, and runs rw_static_start with the code to
@@ -1152,6 +1464,7 @@ static int set_traps(int flags) {
 HIDDEN int rw_static_init(uintptr_t entry, uintptr_t start, uintptr_t end, int flags) {
 	int done = 0;
 	rw_exe_entry = entry;
+	rw_v10 = flags & RW_V10;
 	rw_quiet = 1;
 	if (static_layout()) {
 		done = set_traps(flags);
@@ -1162,7 +1475,10 @@ HIDDEN int rw_static_init(uintptr_t entry, uintptr_t start, uintptr_t end, int f
 		if (slot_init()) {
 			if (!rw_filtered)
 				install_filter();
-			patch((struct range){start, end}, flags & RW_PROGRAM);
+			// The dynamic linker's rdtsc are patched only when they
+			// fault, which the stubs' own fall back on.
+			int program = flags & RW_PROGRAM;
+			patch((struct range){start, end}, program, !program && rw_v10 && done);
 		}
 	}
 	rw_quiet = 0;
@@ -1173,7 +1489,7 @@ HIDDEN int rw_static_init(uintptr_t entry, uintptr_t start, uintptr_t end, int f
 // soon as the dynamic linker maps it; it ends at the trap, r12.
 HIDDEN void rw_patch_quiet(uintptr_t start, uintptr_t end) {
 	rw_quiet = 1;
-	patch((struct range){start, end}, 0);
+	patch((struct range){start, end}, 0, 0);
 	rw_quiet = 0;
 }
 
