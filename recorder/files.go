@@ -19,7 +19,7 @@ import (
 // once per (device, inode, mtime, size). A file is opened when it is
 // mapped and copied by a goroutine meanwhile, off the recording's path
 // (the programs of go build map 87 MB of them), unless the program may
-// write it through its mapping (shared): then the copy is taken at once,
+// write it through its mapping (shared and writable): then the copy is taken at once,
 // as the mapping was, or awaited if under way. wait gives the outcome of
 // the copies.
 type fileStore struct {
@@ -140,7 +140,7 @@ func (s *fileStore) copy(c fileCopy) error {
 	if err != nil {
 		return fmt.Errorf("copy %s into the trace: %w", c.orig, err)
 	}
-	n, err := io.Copy(out, c.f)
+	n, err := copyFile(out, c.f)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
@@ -152,6 +152,53 @@ func (s *fileStore) copy(c fileCopy) error {
 		return fmt.Errorf("copy %s into the trace: %w", c.orig, err)
 	}
 	return os.Rename(tmp, filepath.Join(s.dir, c.name))
+}
+
+// copyFile copies in to out, in the kernel (sendfile: io.Copy reads and
+// writes 32 KiB at a time between file systems, where copy_file_range
+// fails), and only its data: holes stay holes (SEEK_DATA). The Go
+// linker maps its output shared right after allocating it, and that copy
+// is taken on the tracer's path: 38 ms of each go build when its zeros
+// were copied.
+func copyFile(out, in *os.File) (int64, error) {
+	st, err := in.Stat()
+	if err != nil {
+		return 0, err
+	}
+	size := st.Size()
+	ifd, ofd := int(in.Fd()), int(out.Fd())
+	for off := int64(0); off < size; {
+		data, err := unix.Seek(ifd, off, unix.SEEK_DATA)
+		if err == unix.ENXIO {
+			break // a hole to the end
+		}
+		if err != nil { // no SEEK_DATA here: all of it
+			data = off
+		}
+		end := size
+		if err == nil {
+			if hole, err := unix.Seek(ifd, data, unix.SEEK_HOLE); err == nil {
+				end = min(hole, size)
+			}
+		}
+		if _, err := unix.Seek(ofd, data, io.SeekStart); err != nil {
+			return data, err
+		}
+		for pos := data; pos < end; {
+			n, err := unix.Sendfile(ofd, ifd, &pos, int(min(end-pos, 1<<30)))
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return pos, err
+			}
+			if n == 0 {
+				return pos, nil // it shrank: the caller reports it
+			}
+		}
+		off = end
+	}
+	return size, out.Truncate(size)
 }
 
 // wait waits for the copies and returns what went wrong with them.
