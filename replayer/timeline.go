@@ -470,6 +470,10 @@ func (s *Session) ReverseStep() (Stopped, error) {
 	if err != nil {
 		return Stopped{}, err
 	}
+	cursor := int64(-1) // inside the library, a call's record may be read before it leaves
+	if !preload.InRegion(p.fp.regs.Rip) {
+		cursor, _ = s.bufferCursor()
+	}
 	m, err := s.markOf(p)
 	if err != nil {
 		return Stopped{}, err
@@ -482,7 +486,6 @@ func (s *Session) ReverseStep() (Stopped, error) {
 	start := m
 	switch {
 	case m.End, m.Hit == 1:
-		cursor, _ := s.bufferCursor()
 		if start, err = s.lastReturnBefore(Mark{Frame: m.Frame}, cursor); err != nil {
 			return Stopped{}, err
 		}

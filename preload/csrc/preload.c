@@ -893,7 +893,6 @@ asm(".text\n"
 
 // ---- patching libc ----
 
-
 // The assembly entry the stubs jump to, with rcx the address to return
 // to; it returns with ZF set when the call is done (result in rax), clear
 // when the stub must make it traced. Registers other than rax, rcx and
