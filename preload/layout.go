@@ -112,7 +112,7 @@ func DecodeFileMaps(b []byte) uint64 {
 func Executes(nr uint32) bool {
 	switch nr {
 	case unix.SYS_RT_SIGACTION, unix.SYS_MMAP, unix.SYS_MUNMAP, unix.SYS_MPROTECT, unix.SYS_MADVISE, unix.SYS_BRK, unix.SYS_SET_TID_ADDRESS,
-		unix.SYS_ARCH_PRCTL:
+		unix.SYS_ARCH_PRCTL, unix.SYS_RT_SIGPROCMASK:
 		return true
 	}
 	return false

@@ -240,3 +240,35 @@ func TestSyscallBufferDynamicLinker(t *testing.T) {
 	}
 	checkReplay(t, 1, dir, rec)
 }
+
+// TestSyscallBufferSignalMask checks that rt_sigprocmask goes through the
+// buffer when it only blocks (no signal rewind holds can become
+// deliverable) and stops when it unblocks, so that a signal pending
+// meanwhile is delivered on its return, in recording and replay (fixture
+// raise: SIGUSR1 raised while blocked).
+func TestSyscallBufferSignalMask(t *testing.T) {
+	Require(t, "ptrace")
+	dir := filepath.Join(t.TempDir(), "trace")
+	rec := recordFlags(t, t.TempDir(), nil, nil, dir, []string{"-q"}, Build(t, "raise"))
+	if rec.Code != 0 || !strings.Contains(string(rec.Stdout), "unblocked: SIGUSR1 pending=0 count=2\n") {
+		t.Fatalf("record: %s", rec)
+	}
+	const sigBlock, sigUnblock = 0, 1
+	buffered, traced := 0, map[uint64]int{} // traced by how
+	eachFrame(t, dir, func(_ int, f *trace.Frame) {
+		switch {
+		case f.Kind == trace.KindSyscall && f.Nr == unix.SYS_RT_SIGPROCMASK:
+			traced[f.Regs.Rdi]++
+		case f.Kind == trace.KindBuffered && len(f.Mem) == 2:
+			for _, r := range preload.Records(f.Mem[1].Data) {
+				if r.Nr == unix.SYS_RT_SIGPROCMASK {
+					buffered++
+				}
+			}
+		}
+	})
+	if buffered == 0 || traced[sigBlock] != 0 || traced[sigUnblock] == 0 {
+		t.Errorf("rt_sigprocmask buffered %d times, traced by how %v: want SIG_BLOCK buffered, SIG_UNBLOCK traced", buffered, traced)
+	}
+	checkReplay(t, 1, dir, rec)
+}

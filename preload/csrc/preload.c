@@ -240,6 +240,7 @@ static int executes(long nr) {
 	case __NR_brk:
 	case __NR_set_tid_address: // its result, the thread id, is the recorded one
 	case __NR_arch_prctl:      // ARCH_SET_FS alone (classify)
+	case __NR_rt_sigprocmask:  // blocking, or reading, alone (classify)
 		return 1;
 	}
 	return 0;
@@ -465,6 +466,12 @@ static int classify(long nr, const long *a, uint64_t *bound) {
 	// The dynamic linker's setting of the thread pointer: replay makes it.
 	case __NR_arch_prctl:
 		return rw_v10 && ARGS_OK(a[0] == 0x1002 /* ARCH_SET_FS */);
+	// A mask that blocks more, or is only read (make, posix_spawn): no
+	// signal the recorder holds becomes deliverable. One that unblocks
+	// stays traced, so a held signal is delivered on its return.
+	case __NR_rt_sigprocmask:
+		*bound = 8;
+		return rw_v10 && ARGS_OK((a[0] == 0 /* SIG_BLOCK */ || a[1] == 0) && a[3] == 8);
 	case __NR_rseq: // refused, as rewind refuses it (disabled)
 	case __NR_eventfd2:
 	case __NR_epoll_create1:
@@ -607,6 +614,10 @@ static int spans(long nr, const long *a, long ret, struct span *s) {
 	case __NR_rt_sigaction:
 		if (ret == 0)
 			OUT(a[2], 32);
+		break;
+	case __NR_rt_sigprocmask:
+		if (ret == 0)
+			OUT(a[2], 8);
 		break;
 	case __NR_prlimit64:
 		if (ret == 0)
