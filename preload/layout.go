@@ -40,8 +40,8 @@ const (
 	startTrapCPUID = 4 // make CPUID fault
 	startTrapsSet  = 8 // returned: the traps asked for are set
 	// startV10: the trace is of format 10 on, whose library buffers
-	// failed execve, setresuid/gid and arch_prctl(ARCH_SET_FS) and
-	// patches the dynamic linker's rdtsc and syscalls whose number is set
+	// failed execve, setresuid/gid, arch_prctl(ARCH_SET_FS) and
+	// rt_sigprocmask that only blocks, and patches the dynamic linker's rdtsc and syscalls whose number is set
 	// a few instructions before: replay of an older trace must not.
 	startV10 = 16
 

@@ -19,9 +19,9 @@ import (
 // once per (device, inode, mtime, size). A file is opened when it is
 // mapped and copied by a goroutine meanwhile, off the recording's path
 // (the programs of go build map 87 MB of them), unless the program may
-// write it through its mapping (shared and writable): then the copy is taken at once,
-// as the mapping was, or awaited if under way. wait gives the outcome of
-// the copies.
+// write it through its mapping (shared and writable): then the copy is
+// taken at once, as the mapping was, or awaited if under way. wait gives
+// the outcome of the copies.
 type fileStore struct {
 	dir  string
 	seen map[preload.FileKey]string
@@ -156,10 +156,9 @@ func (s *fileStore) copy(c fileCopy) error {
 
 // copyFile copies in to out, in the kernel (sendfile: io.Copy reads and
 // writes 32 KiB at a time between file systems, where copy_file_range
-// fails), and only its data: holes stay holes (SEEK_DATA). The Go
-// linker maps its output shared right after allocating it, and that copy
-// is taken on the tracer's path: 38 ms of each go build when its zeros
-// were copied.
+// fails), and only its data: holes stay holes (SEEK_DATA), so a file
+// allocated and not yet written (the Go linker's output, mapped shared)
+// is not copied as zeros.
 func copyFile(out, in *os.File) (int64, error) {
 	st, err := in.Stat()
 	if err != nil {

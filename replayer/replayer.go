@@ -576,17 +576,26 @@ func (s *Session) runLibraryCall(ws unix.WaitStatus) (bool, error) {
 	return true, nil
 }
 
+// slotHeader reads the header of the current thread's syscall buffer
+// slot at slot.
+func (s *Session) slotHeader(slot uint64) (preload.Header, error) {
+	raw := make([]byte, preload.HeaderSize)
+	if err := s.t.ReadMem(slot, raw); err != nil {
+		return preload.Header{}, fmt.Errorf("reading the syscall buffer: %w", err)
+	}
+	return preload.DecodeHeader(raw), nil
+}
+
 // bufferedFileMap runs a file mmap the library replays at the exec site,
 // stopped at its entry with registers regs: it maps the trace's copy of
 // the file (named in the call's record, the slot's current one) in place
 // of the program's descriptor, which replay does not have.
 func (s *Session) bufferedFileMap(regs unix.PtraceRegs) error {
 	slot := regs.Gs_base // the library's %gs points at the thread's slot
-	raw := make([]byte, preload.HeaderSize)
-	if err := s.t.ReadMem(slot, raw); err != nil {
-		return fmt.Errorf("reading the syscall buffer: %w", err)
+	h, err := s.slotHeader(slot)
+	if err != nil {
+		return err
 	}
-	h := preload.DecodeHeader(raw)
 	rec := make([]byte, preload.RecordSize+preload.FileMapData)
 	if h.Cursor+uint64(len(rec)) > h.Used || s.t.ReadMem(slot+preload.RecordsOff+h.Cursor, rec) != nil {
 		return fmt.Errorf("the buffered mmap at the exec site has no record (cursor %d of %d bytes)", h.Cursor, h.Used)

@@ -645,12 +645,8 @@ func (s *Session) bufferCursor() (int64, error) {
 	if err != nil || !preload.InRegion(regs.Gs_base) {
 		return -1, err
 	}
-	raw := make([]byte, preload.HeaderSize)
-	if err := s.t.ReadMem(regs.Gs_base, raw); err != nil {
-		return -1, nil
-	}
-	h := preload.DecodeHeader(raw)
-	if h.Mode != preload.ModeReplay {
+	h, err := s.slotHeader(regs.Gs_base)
+	if err != nil || h.Mode != preload.ModeReplay {
 		return -1, nil
 	}
 	return int64(h.Cursor), nil

@@ -36,5 +36,5 @@
 #define RW_TRAP_TSC 2                        // make rdtsc and rdtscp fault (PR_SET_TSC)
 #define RW_TRAP_CPUID 4                      // make CPUID fault (ARCH_SET_CPUID)
 #define RW_TRAPS_SET 8                       // returned: the traps asked for are set
-#define RW_V10 16                            // a trace of format 10 on: failed execve, setresuid/gid and arch_prctl(ARCH_SET_FS) go through the buffer, and the dynamic linker's rdtsc and the syscalls whose number is set a few instructions before are patched
+#define RW_V10 16                            // a trace of format 10 on: failed execve, setresuid/gid, arch_prctl(ARCH_SET_FS) and rt_sigprocmask that only blocks go through the buffer, and the dynamic linker's rdtsc and the syscalls whose number is set a few instructions before are patched
 #define RW_REC_RDTSC 0x525710                // a record of an rdtsc the dynamic linker made, patched: its value in ret
